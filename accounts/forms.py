@@ -1,0 +1,63 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+
+from .models import User, normalize_email
+from .policy import password_signin_refusal
+
+
+class SignInForm(AuthenticationForm):
+    username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autofocus": True,
+                                                                            "autocomplete": "email"}))
+
+    def clean_username(self):
+        return normalize_email(self.cleaned_data["username"])
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        refusal = password_signin_refusal(user)
+        if refusal:
+            raise forms.ValidationError(refusal, code="sso_required")
+
+
+class SignUpForm(forms.Form):
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                               help_text=password_validation.password_validators_help_text_html())
+
+    def __init__(self, *args, fixed_email: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fixed_email = fixed_email
+        if fixed_email:
+            self.fields["email"].initial = fixed_email
+            self.fields["email"].disabled = True
+
+    def clean_email(self):
+        email = normalize_email(self.fixed_email or self.cleaned_data["email"])
+        if User.objects.filter(email=email).exists():
+            raise forms.ValidationError("An account with this email already exists. Sign in instead.")
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        password = cleaned.get("password")
+        if password:
+            candidate = User(email=cleaned.get("email") or "", first_name=cleaned.get("first_name", ""),
+                             last_name=cleaned.get("last_name", ""))
+            try:
+                password_validation.validate_password(password, candidate)
+            except forms.ValidationError as exc:
+                self.add_error("password", exc)
+        return cleaned
+
+
+class ResetForm(PasswordResetForm):
+    """Django's reset form skips accounts without a usable password; ours must not:
+    people created through SSO use this flow to set a first password once their
+    organization turns SSO off (SPEC D1)."""
+
+    def get_users(self, email):
+        email = normalize_email(email)
+        return (user for user in User.objects.filter(email=email, is_active=True))

@@ -1,0 +1,68 @@
+"""Writing audit events. Services call `audit_record` inside their transaction.
+
+The client IP comes from the request that is being served (set by
+`orgs.middleware.AuditContextMiddleware`); tasks and commands have none.
+"""
+import contextvars
+
+from .models import AuditEvent
+
+_client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_client_ip", default=None)
+
+SYSTEM = "system"
+
+
+class Events:
+    ORG_CREATED = "org.created"
+    ORG_PLAN_CHANGED = "org.plan_changed"
+    MEMBER_ADDED = "member.added"
+    MEMBER_ROLE_CHANGED = "member.role_changed"
+    MEMBER_DATABASE_ADMIN_CHANGED = "member.database_admin_changed"
+    MEMBER_REMOVED = "member.removed"
+    INVITATION_CREATED = "invitation.created"
+    INVITATION_RESENT = "invitation.resent"
+    INVITATION_REVOKED = "invitation.revoked"
+    INVITATION_ACCEPTED = "invitation.accepted"
+    TEAM_CREATED = "team.created"
+    TEAM_RENAMED = "team.renamed"
+    TEAM_DELETED = "team.deleted"
+    TEAM_MEMBER_ADDED = "team.member_added"
+    TEAM_MEMBER_REMOVED = "team.member_removed"
+    DATABASE_CREATED = "database.created"
+    DATABASE_DELETED = "database.deleted"
+    DATABASE_PASSWORD_CREATED = "database_password.created"
+    DATABASE_PASSWORD_REVOKED = "database_password.revoked"
+    SERVICE_TOKEN_CREATED = "service_token.created"
+    SERVICE_TOKEN_REVOKED = "service_token.revoked"
+
+
+def set_client_ip(ip: str | None) -> contextvars.Token:
+    return _client_ip.set(ip)
+
+
+def reset_client_ip(token: contextvars.Token) -> None:
+    _client_ip.reset(token)
+
+
+def audit_record(*, org, actor, event: str, target=None, target_label: str = "", old=None, new=None,
+                 actor_label: str | None = None) -> AuditEvent:
+    """Append one event. `actor` is a User or None (the system or an identity
+    provider, named by `actor_label`)."""
+    if target is not None:
+        target_type = target._meta.model_name
+        target_id = str(target.pk)
+        target_label = target_label or str(target)
+    else:
+        target_type = target_id = ""
+    return AuditEvent.objects.create(
+        org=org,
+        actor=actor,
+        actor_label=actor_label or (actor.email if actor is not None else SYSTEM),
+        event=event,
+        target_type=target_type,
+        target_id=target_id,
+        target_label=target_label[:254],
+        old=old,
+        new=new,
+        ip_address=_client_ip.get(),
+    )

@@ -1,0 +1,94 @@
+"""Organization-scoped reads. Every lookup by id takes the organization."""
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from .models import AuditEvent, Database, DatabasePassword, Invitation, Membership, Organization, ServiceToken
+
+
+def organizations_of(user) -> QuerySet[Organization]:
+    return Organization.objects.filter(memberships__user=user).order_by("name", "pk")
+
+
+def membership_of(user, org: Organization) -> Membership | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return Membership.objects.filter(org=org, user=user).first()
+
+
+def membership_for_slug(user, slug: str) -> Membership | None:
+    """The caller's membership in the organization `slug`, with the organization; None when not a member
+    (the edges answer 404 then, so an outsider cannot tell the organization exists)."""
+    if user is None or not user.is_authenticated:
+        return None
+    return Membership.objects.select_related("org").filter(org__slug=slug, user=user).first()
+
+
+def member_list(*, org: Organization) -> QuerySet[Membership]:
+    return Membership.objects.filter(org=org).select_related("user").order_by("user__email", "pk")
+
+
+def member_get(*, org: Organization, membership_id) -> Membership | None:
+    return Membership.objects.select_related("user").filter(org=org, pk=membership_id).first()
+
+
+def admin_count(*, org: Organization) -> int:
+    return Membership.objects.filter(org=org, role=Membership.Role.ADMIN).count()
+
+
+def invitation_list(*, org: Organization, status: str | None = Invitation.Status.PENDING) -> QuerySet[Invitation]:
+    qs = Invitation.objects.filter(org=org).select_related("invited_by").order_by("-created_at", "-pk")
+    return qs.filter(status=status) if status else qs
+
+
+def invitation_get(*, org: Organization, invitation_id) -> Invitation | None:
+    return Invitation.objects.filter(org=org, pk=invitation_id).first()
+
+
+def _with_creator_membership(qs, org):
+    return qs.select_related("created_by").annotate(
+        creator_is_member=Exists(Membership.objects.filter(org=org, user=OuterRef("created_by")))
+    )
+
+
+def database_list(*, org: Organization) -> QuerySet[Database]:
+    return (
+        Database.objects.filter(org=org)
+        .select_related("created_by")
+        .annotate(active_passwords=Count("passwords", filter=Q(passwords__revoked_at__isnull=True)))
+        .order_by("name")
+    )
+
+
+def database_get(*, org: Organization, name: str) -> Database | None:
+    return Database.objects.filter(org=org, name=name).first()
+
+
+def database_password_list(*, org: Organization, database: Database) -> QuerySet[DatabasePassword]:
+    return _with_creator_membership(DatabasePassword.objects.filter(org=org, database=database), org).order_by(
+        "-created_at", "-pk"
+    )
+
+
+def database_password_get(*, org: Organization, database: Database, password_id) -> DatabasePassword | None:
+    return DatabasePassword.objects.filter(org=org, database=database, pk=password_id).first()
+
+
+def service_token_list(*, org: Organization) -> QuerySet[ServiceToken]:
+    return _with_creator_membership(ServiceToken.objects.filter(org=org), org).order_by("-created_at", "-pk")
+
+
+def service_token_get(*, org: Organization, token_id) -> ServiceToken | None:
+    return ServiceToken.objects.filter(org=org, pk=token_id).first()
+
+
+def audit_event_list(*, org: Organization, event: str | None = None, since=None, until=None,
+                     actor: str | None = None) -> QuerySet[AuditEvent]:
+    qs = AuditEvent.objects.filter(org=org)
+    if event:
+        qs = qs.filter(event__startswith=event) if event.endswith(".") else qs.filter(event=event)
+    if since:
+        qs = qs.filter(created_at__gte=since)
+    if until:
+        qs = qs.filter(created_at__lt=until)
+    if actor:
+        qs = qs.filter(actor_label=actor.strip().lower())
+    return qs.order_by("-created_at", "-pk")
