@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "orgs",
     "teams",
     "api",
+    "sso",
 ]
 
 MIDDLEWARE = [
@@ -160,6 +161,9 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Gatehouse <no-reply@gatehouse.localhost>")
 
 INVITATION_TTL_DAYS = 7
+
+# The built-in SAML test identity provider (/sso/test-idp/), for `demo` and development only.
+SAML_TEST_IDP = env.bool("SAML_TEST_IDP", default=False)
 PAGE_SIZE = 50
 
 REST_FRAMEWORK = {

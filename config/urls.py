@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include("api.urls")),
+    path("sso/", include("sso.urls")),
     path("", include("orgs.urls")),
 ]

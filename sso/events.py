@@ -1,0 +1,19 @@
+"""Audit event names of the sso app (written with orgs.audit.audit_record)."""
+
+
+class SSOEvents:
+    CONFIGURED = "sso.configured"
+    CERTIFICATE_ADDED = "sso.certificate_added"
+    CERTIFICATE_REMOVED = "sso.certificate_removed"
+    ENABLED = "sso.enabled"
+    DISABLED = "sso.disabled"
+    REMOVAL_STARTED = "sso.removal_started"
+    REMOVAL_FINISHED = "sso.removal_finished"
+    LOGIN = "sso.login"
+    LOGIN_REJECTED = "sso.login_rejected"
+    LINK_PENDING = "sso.link_pending"
+    LINK_CONFIRMED = "sso.link_confirmed"
+    TEST_LOGIN = "sso.test_login"
+    DOMAIN_ADDED = "sso.domain_added"
+    DOMAIN_VERIFIED = "sso.domain_verified"
+    DOMAIN_REMOVED = "sso.domain_removed"

@@ -1,0 +1,170 @@
+"""SSO connection per organization, identities linking accounts to it, and the
+records the enable transition and the hostile-IdP guard rely on."""
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from orgs.models import Organization, TimestampedModel
+
+EXPIRY_WARNING = timedelta(days=30)
+MAX_ACTIVE_CERTIFICATES = 2
+
+
+class AttributePreset(models.TextChoices):
+    """Where common IdPs put the email and names (attribute names, case-sensitive)."""
+
+    OKTA = "okta", "Okta"
+    ENTRA = "entra", "Microsoft Entra ID (Azure AD)"
+    GOOGLE = "google", "Google Workspace"
+    SIMPLESAMLPHP = "simplesamlphp", "SimpleSAMLphp"
+    CUSTOM = "custom", "Custom"
+
+
+PRESET_ATTRIBUTES: dict[str, dict[str, str]] = {
+    AttributePreset.OKTA: {"email": "email", "first_name": "firstName", "last_name": "lastName"},
+    AttributePreset.ENTRA: {
+        "email": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+        "first_name": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+        "last_name": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+    },
+    AttributePreset.GOOGLE: {"email": "email", "first_name": "first_name", "last_name": "last_name"},
+    AttributePreset.SIMPLESAMLPHP: {"email": "mail", "first_name": "givenName", "last_name": "sn"},
+}
+
+
+class SSOConnection(TimestampedModel):
+    class State(models.TextChoices):
+        CONFIGURED = "configured", "Configured"
+        ENABLED = "enabled", "Enabled"
+
+    class RemovalStatus(models.TextChoices):
+        IDLE = "idle", "Not started"
+        RUNNING = "running", "Removing members"
+        DONE = "done", "Done"
+
+    org = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="sso_connection")
+    idp_entity_id = models.CharField(max_length=1024)
+    idp_sso_url = models.URLField(max_length=1024)
+    idp_slo_url = models.URLField(max_length=1024, blank=True)
+    attribute_preset = models.CharField(max_length=20, choices=AttributePreset.choices, default=AttributePreset.OKTA)
+    email_attribute = models.CharField(max_length=255, default="email")
+    first_name_attribute = models.CharField(max_length=255, default="firstName")
+    last_name_attribute = models.CharField(max_length=255, default="lastName")
+    # Okta dashboard tiles post unsolicited responses; accepted only when this is on.
+    allow_idp_initiated = models.BooleanField(default=False)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.CONFIGURED)
+    enabled_at = models.DateTimeField(null=True, blank=True)
+    enabled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    # Progress of the job that removes non-admin members after enabling (E1).
+    removal_status = models.CharField(max_length=10, choices=RemovalStatus.choices, default=RemovalStatus.IDLE)
+    removal_total = models.PositiveIntegerField(default=0)
+    removal_done = models.PositiveIntegerField(default=0)
+    removal_finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"SSO connection of {self.org_id}"
+
+    @property
+    def is_enabled(self) -> bool:
+        return self.state == self.State.ENABLED
+
+    @property
+    def removal_percent(self) -> int:
+        if not self.removal_total:
+            return 100
+        return min(100, (self.removal_done * 100) // self.removal_total)
+
+
+class SSOCertificate(TimestampedModel):
+    """An IdP signing certificate (full PEM; never a fingerprint). Two may be
+    active at once while the IdP rotates its key."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(SSOConnection, on_delete=models.CASCADE, related_name="certificates")
+    pem = models.TextField()
+    sha256_fingerprint = models.CharField(max_length=95)
+    subject = models.CharField(max_length=500, blank=True)
+    not_after = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "sha256_fingerprint"], name="sso_certificate_unique")
+        ]
+        ordering = ["created_at", "pk"]
+
+    @property
+    def is_expired(self) -> bool:
+        return self.not_after <= timezone.now()
+
+    @property
+    def expires_soon(self) -> bool:
+        return not self.is_expired and self.not_after - timezone.now() <= EXPIRY_WARNING
+
+
+class SSOIdentity(TimestampedModel):
+    """Links an account to its one SSO organization (E9: unique on user)."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sso_identities")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identity")
+    name_id = models.CharField(max_length=512)
+    # Set at the first login through the IdP; from then on, while the
+    # organization enforces SSO, password sign-in is refused (E2).
+    first_sso_login_at = models.DateTimeField(null=True, blank=True)
+    last_sso_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["org", "name_id"], name="sso_identity_org_nameid")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} via {self.org_id}"
+
+
+class SSORemoval(models.Model):
+    """A member the SSO enable removes (removed_at null: not yet done by the job).
+    Also ties that account to the organization for the hostile-IdP guard."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["org", "user"], name="sso_removal_org_user_unique")]
+        indexes = [models.Index(fields=["org", "removed_at", "id"], name="sso_removal_pending")]
+
+
+class VerifiedDomain(TimestampedModel):
+    """An email domain an organization proved it controls with a DNS TXT record."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sso_domains")
+    domain = models.CharField(max_length=253)
+    txt_token = models.CharField(max_length=64)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["org", "domain"], name="sso_domain_org_domain_unique")]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    @property
+    def txt_record(self) -> str:
+        return f"gatehouse-verification={self.txt_token}"
+
+
+class PendingLink(models.Model):
+    """An IdP named an existing account with no tie to the organization: its
+    owner confirms the link from an emailed one-time link (SPEC §7)."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    name_id = models.CharField(max_length=512)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,27 @@
+"""Rules sso adds to other apps through their hooks (registered in SsoConfig.ready)."""
+from django.utils.html import format_html
+
+from accounts.policy import register_password_signin_check
+from orgs.policy import register_invitation_block
+
+from .selectors import sso_is_enabled, sso_only_org
+
+
+@register_password_signin_check
+def refuse_password_for_sso_only_accounts(user) -> str | None:
+    """E2 (and D1: once SSO is disabled the check finds no enforcing organization)."""
+    org = sso_only_org(user)
+    if org is None:
+        return None
+    return format_html(
+        'Your organization {} requires single sign-on. <a href="/sso/?org={}">Sign in with SSO</a>.',
+        org.name, org.slug,
+    )
+
+
+@register_invitation_block
+def block_invitations_while_sso_enabled(org) -> str | None:
+    """E4: membership comes through SSO while the organization enforces it."""
+    if sso_is_enabled(org):
+        return "Invitations are disabled while single sign-on is enabled; people join by signing in with SSO."
+    return None

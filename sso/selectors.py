@@ -1,0 +1,72 @@
+"""Org-scoped reads of the sso app."""
+from django.db.models import QuerySet
+
+from orgs.models import Membership, Organization
+
+from .models import SSOConnection, SSOIdentity, SSORemoval, VerifiedDomain
+
+
+def sso_connection_of(org: Organization) -> SSOConnection | None:
+    return SSOConnection.objects.filter(org=org).first()
+
+
+def sso_is_enabled(org: Organization) -> bool:
+    """Does this organization enforce single sign-on right now?"""
+    if org is None:
+        return False
+    return SSOConnection.objects.filter(org=org, state=SSOConnection.State.ENABLED).exists()
+
+
+def sso_identity_of(user) -> SSOIdentity | None:
+    if user is None or not getattr(user, "pk", None):
+        return None
+    return SSOIdentity.objects.select_related("org").filter(user=user).first()
+
+
+def sso_only_org(user) -> Organization | None:
+    """The organization whose IdP this account must sign in through (E2): linked
+    to it, the organization enforces SSO, and the account has used the IdP once."""
+    identity = (
+        SSOIdentity.objects.select_related("org")
+        .filter(user=user, first_sso_login_at__isnull=False, org__sso_connection__state=SSOConnection.State.ENABLED)
+        .first()
+    )
+    return identity.org if identity else None
+
+
+def verified_domains(*, org: Organization) -> QuerySet[VerifiedDomain]:
+    return VerifiedDomain.objects.filter(org=org).order_by("domain")
+
+
+def domain_verified_by(*, org: Organization, email: str) -> bool:
+    domain = (email or "").rpartition("@")[2].lower()
+    return bool(domain) and VerifiedDomain.objects.filter(org=org, domain=domain, verified_at__isnull=False).exists()
+
+
+def tied_to_org(*, org: Organization, user) -> bool:
+    """Hostile-IdP guard: may this organization's IdP sign this existing account in?"""
+    return (
+        Membership.objects.filter(org=org, user=user).exists()
+        or SSORemoval.objects.filter(org=org, user=user).exists()
+        or SSOIdentity.objects.filter(org=org, user=user).exists()
+        or domain_verified_by(org=org, email=user.email)
+    )
+
+
+def enable_preview(*, org: Organization) -> dict:
+    """What enabling SSO would do: who is removed, which administrators stay,
+    how many credentials stay active (E1, E2, E7)."""
+    from orgs.models import DatabasePassword, ServiceToken
+
+    memberships = Membership.objects.filter(org=org).select_related("user").order_by("user__email")
+    removed = memberships.exclude(role=Membership.Role.ADMIN)
+    admins = memberships.filter(role=Membership.Role.ADMIN)
+    return {
+        "remove_count": removed.count(),
+        "removed": [m.user.email for m in removed[:100]],
+        "admins": [m.user.email for m in admins],
+        "database_admins_removed": removed.filter(is_database_admin=True).count(),
+        "active_database_passwords": DatabasePassword.objects.filter(org=org, revoked_at__isnull=True).count(),
+        "active_service_tokens": ServiceToken.objects.filter(org=org, revoked_at__isnull=True).count(),
+        "pending_invitations": org.invitations.filter(status="pending").count(),
+    }

@@ -1,0 +1,11 @@
+"""Signals other apps listen to, so sso does not import them.
+
+`sso_disabled` is sent INSIDE the `sso_disable` transaction: a receiver's writes
+(Directory Sync turned off, SPEC D2) commit or roll back with it. `sso_enabled`
+is sent inside `sso_enable` likewise. Both are sent as
+`signal.send(sender=SSOConnection, org=org, actor=actor)`.
+"""
+import django.dispatch
+
+sso_enabled = django.dispatch.Signal()
+sso_disabled = django.dispatch.Signal()
