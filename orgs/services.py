@@ -11,11 +11,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User, normalize_email
+from accounts.services import clean_email
 
 from .audit import Events, audit_record
 from .errors import Conflict, NotAllowed, NotFound, ServiceError
@@ -35,15 +35,6 @@ from .models import (
 from .policy import invitation_block_reason
 
 Role = Membership.Role
-
-
-def _clean_email(email: str) -> str:
-    email = normalize_email(email)
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise ServiceError("Enter a valid email address.", code="invalid_email") from None
-    return email
 
 
 # Organizations ---------------------------------------------------------------
@@ -221,7 +212,7 @@ def _queue_invitation_email(invitation: Invitation, token: str) -> None:
 def invitation_create(*, org: Organization, email: str, role: str = Role.MEMBER,
                       actor: User | None) -> tuple[Invitation, str]:
     """Invite an email; returns the invitation and its one-time token (emailed, never stored)."""
-    email = _clean_email(email)
+    email = clean_email(email)
     if role not in Role.values:
         raise ServiceError(f"Unknown role “{role}”; use “admin” or “member”.", code="invalid_role")
     blocked = invitation_block_reason(org)

@@ -15,6 +15,9 @@ def _fast_hashing_and_fresh_cache(settings):
     # Argon2 is deliberately slow; tests that do not test hashing use a fast hasher.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # No collectstatic in tests: serve from the finders, without a manifest.
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     from django.core.cache import cache
 
     cache.clear()
@@ -78,3 +81,115 @@ def member_client(member_user) -> Client:
 @pytest.fixture
 def outsider_client(outsider) -> Client:
     return client_for(outsider)
+
+
+# Celery ----------------------------------------------------------------------
+# Tests run tasks eagerly, in-process, whatever REDIS_URL says; the worker tests
+# below switch to a real worker on Redis for the duration of one test.
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_eager():
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+
+
+def redis_url_or_skip() -> str:
+    import os
+
+    url = os.environ.get("REDIS_URL", "")
+    reason = "a real Celery worker needs Redis (REDIS_URL)"
+    if not url:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(reason + ", and REQUIRE_REDIS=1")
+        pytest.skip(reason)
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"Redis at {url} is not reachable, and REQUIRE_REDIS=1")
+        pytest.skip(f"Redis at {url} is not reachable")
+    return url
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings):
+    """A real `celery worker` subprocess on Redis, reading the test database.
+
+    Needs PostgreSQL (the worker must see committed rows of the test database)
+    and Redis; each test gets its own queue, so stray workers never steal its
+    tasks. Yields a handle with `.stop()` (SIGKILL, to simulate a crash) and
+    `.start()` to bring a new worker up."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+    import tempfile
+    import uuid
+    from pathlib import Path
+
+    from django.db import connection
+
+    from config.celery import app
+
+    redis_url = redis_url_or_skip()
+    if connection.vendor != "postgresql":
+        pytest.skip("the real-worker test needs PostgreSQL (DATABASE_URL)")
+    db = connection.settings_dict
+    database_url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    hostname = f"{queue}@localhost"
+    outbox = Path(tempfile.mkdtemp(prefix="gh-worker-mail-"))
+    root = Path(__file__).resolve().parent.parent
+
+    class Worker:
+        proc: subprocess.Popen | None = None
+        mail_dir = outbox
+
+        def sent_mail(self) -> list[str]:
+            """Emails the worker sent (file backend), oldest first."""
+            return [p.read_text() for p in sorted(outbox.glob("*.log"), key=lambda p: p.stat().st_mtime)]
+
+        def start(self):
+            env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "CELERY_QUEUE": queue,
+                   "CONN_MAX_AGE": "0", "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                   "EMAIL_FILE_PATH": str(outbox)}
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
+                 "-Q", queue, "-n", hostname, "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING"],
+                cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    if app.control.ping(timeout=0.5, destination=[hostname]):
+                        return self
+                except Exception:  # noqa: BLE001 - broker not answering yet
+                    pass
+                if self.proc.poll() is not None:
+                    raise RuntimeError("celery worker exited: " + self.proc.stdout.read().decode(errors="replace"))
+            raise RuntimeError("celery worker did not start within 30 s")
+
+        def stop(self, sig=signal.SIGKILL):
+            if self.proc and self.proc.poll() is None:
+                os.killpg(self.proc.pid, sig)
+                self.proc.wait(timeout=10)
+
+    old = (app.conf.task_always_eager, app.conf.task_default_queue)
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
+    worker = Worker()
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        app.conf.task_always_eager, app.conf.task_default_queue = old
+        shutil.rmtree(outbox, ignore_errors=True)
