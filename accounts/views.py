@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -35,7 +37,8 @@ class SignOutView(auth_views.LogoutView):
 def signup(request):
     if request.user.is_authenticated:
         return redirect(safe_next(request, "/"))
-    form = SignUpForm(request.POST or None)
+    invitation = _invitation_in_next(safe_next(request, ""))
+    form = SignUpForm(request.POST or None, fixed_email=invitation.email if invitation else None)
     if request.method == "POST" and form.is_valid():
         user = user_create(
             email=form.cleaned_data["email"],
@@ -46,7 +49,22 @@ def signup(request):
         login(request, user, backend="accounts.backends.EmailBackend")
         messages.success(request, "Welcome to Gatehouse.")
         return redirect(safe_next(request, "/"))
-    return render(request, "accounts/signup.html", {"form": form, "next": safe_next(request, "")})
+    return render(request, "accounts/signup.html", {"form": form, "next": safe_next(request, ""),
+                                                    "invitation": invitation})
+
+
+def _invitation_in_next(next_path: str):
+    """Signing up to accept an invitation (`?next=/invitations/<token>/`) locks the invited email."""
+    match = re.fullmatch(r"/invitations/([A-Za-z0-9_\-]{1,200})/", next_path)
+    if not match:
+        return None
+    from orgs.errors import ServiceError
+    from orgs.services import invitation_lookup
+
+    try:
+        return invitation_lookup(match.group(1))
+    except ServiceError:
+        return None
 
 
 class PasswordResetView(auth_views.PasswordResetView):
