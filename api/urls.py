@@ -1,6 +1,57 @@
+"""Routes of the JSON API, all under /api/v1/.
+
+Organization-scoped routes live under ``organizations/<slug:org_slug>/`` and
+use `api.views.OrgScopedAPIView`, which resolves the organization and the
+caller's role (api.permissions).
+"""
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularJSONAPIView
+
+from .endpoints import account, audit, credentials, invitations, members, teams
+
+app_name = "api"
+
+ORG = "organizations/<slug:org_slug>"
+
+
+def org_path(route: str, view, name: str):
+    """A route under one organization: `route` is appended to ORG."""
+    return path(ORG + route, view, name=name)
+
+
+org_routes = [
+    org_path("", account.OrganizationDetailView.as_view(), "organization"),
+    # Members
+    org_path("/members", members.MemberListView.as_view(), "members"),
+    org_path("/members/<int:membership_id>", members.MemberDetailView.as_view(), "member"),
+    # Invitations
+    org_path("/invitations", invitations.InvitationListView.as_view(), "invitations"),
+    org_path("/invitations/<int:invitation_id>", invitations.InvitationDetailView.as_view(), "invitation"),
+    org_path("/invitations/<int:invitation_id>/resend", invitations.InvitationResendView.as_view(),
+            "invitation-resend"),
+    # Teams
+    org_path("/teams", teams.TeamListView.as_view(), "teams"),
+    org_path("/teams/<int:team_id>", teams.TeamDetailView.as_view(), "team"),
+    org_path("/teams/<int:team_id>/members", teams.TeamMemberListView.as_view(), "team-members"),
+    org_path("/teams/<int:team_id>/members/<int:membership_id>", teams.TeamMemberDetailView.as_view(),
+            "team-member"),
+    # Databases and credentials
+    org_path("/databases", credentials.DatabaseListView.as_view(), "databases"),
+    org_path("/databases/<slug:database_name>", credentials.DatabaseDetailView.as_view(), "database"),
+    org_path("/databases/<slug:database_name>/passwords", credentials.DatabasePasswordListView.as_view(),
+            "database-passwords"),
+    org_path("/databases/<slug:database_name>/passwords/<int:password_id>",
+            credentials.DatabasePasswordDetailView.as_view(), "database-password"),
+    org_path("/service-tokens", credentials.ServiceTokenListView.as_view(), "service-tokens"),
+    org_path("/service-tokens/<int:token_id>", credentials.ServiceTokenDetailView.as_view(), "service-token"),
+    # Audit log
+    org_path("/audit-events", audit.AuditEventListView.as_view(), "audit-events"),
+]
 
 urlpatterns = [
-    path("openapi.json", SpectacularAPIView.as_view(), name="openapi"),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    path("user", account.CurrentUserView.as_view(), name="user"),
+    path("organizations", account.OrganizationListView.as_view(), name="organizations"),
+    *org_routes,
+    # Routes of other apps (sso, scim) are included below.
 ]

@@ -182,7 +182,16 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gatehouse API",
-    "DESCRIPTION": "Organizations, members, teams, credentials, SSO and Directory Sync.",
+    "DESCRIPTION": (
+        "Organizations, members, teams, credentials, SSO and Directory Sync.\n\n"
+        "**Authentication.** `Authorization: Bearer <service token>`, or the dashboard session (unsafe methods "
+        "need the `X-CSRFToken` header). A service token acts for its own organization only (any other "
+        "organization's URL answers 404) with the role its creator had when it was created, and keeps working "
+        "after its creator is demoted or leaves; revoke it to end its access. A session acts with the user's "
+        "current role. Reads need membership; changes need the `admin` role unless an endpoint says otherwise.\n\n"
+        "**Errors** are JSON: `{\"code\": \"<stable code>\", \"message\": \"…\", \"details\": {field: [messages]}}`.\n\n"
+        "**Lists** are paginated with `limit` (default 50, at most 200) and `offset`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

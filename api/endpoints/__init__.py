@@ -1,0 +1,1 @@
+"""The API's endpoints, one module per resource; routes in api/urls.py."""
