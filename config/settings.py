@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "teams",
     "api",
     "sso",
+    "scim",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +167,11 @@ INVITATION_TTL_DAYS = 7
 # The built-in SAML test identity provider (/sso/test-idp/), for `demo` and development only.
 SAML_TEST_IDP = env.bool("SAML_TEST_IDP", default=False)
 PAGE_SIZE = 50
+
+# Directory Sync (SCIM): requests per minute per token, body cap, largest page.
+SCIM_RATE_LIMIT = env.int("SCIM_RATE_LIMIT", default=6000)
+SCIM_MAX_BODY_BYTES = env.int("SCIM_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+SCIM_MAX_RESULTS = 200
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

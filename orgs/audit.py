@@ -19,6 +19,7 @@ class Events:
     MEMBER_ROLE_CHANGED = "member.role_changed"
     MEMBER_DATABASE_ADMIN_CHANGED = "member.database_admin_changed"
     MEMBER_REMOVED = "member.removed"
+    MEMBER_DIRECTORY_MANAGED_CHANGED = "member.directory_managed_changed"
     INVITATION_CREATED = "invitation.created"
     INVITATION_RESENT = "invitation.resent"
     INVITATION_REVOKED = "invitation.revoked"

@@ -131,6 +131,21 @@ def membership_add(*, org: Organization, user: User, role: str = Role.MEMBER, ac
 
 
 @transaction.atomic
+def membership_mark_directory_managed(*, org: Organization, membership: Membership, value: bool = True,
+                                      actor: User | None, actor_label: str | None = None) -> Membership:
+    """Directory Sync takes over (or releases) an existing membership (SPEC DS6)."""
+    membership = _locked_membership(org, membership)
+    if membership.directory_managed == value:
+        return membership
+    membership.directory_managed = value
+    membership.save(update_fields=["directory_managed", "updated_at"])
+    audit_record(org=org, actor=actor, event=Events.MEMBER_DIRECTORY_MANAGED_CHANGED, target=membership,
+                 target_label=membership.user.email, old={"directory_managed": not value},
+                 new={"directory_managed": value}, actor_label=actor_label)
+    return membership
+
+
+@transaction.atomic
 def membership_change_role(*, org: Organization, membership: Membership, role: str, actor: User | None,
                            by_directory: bool = False, actor_label: str | None = None) -> Membership:
     if role not in Role.values:

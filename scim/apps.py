@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class ScimConfig(AppConfig):
+    name = "scim"
+    verbose_name = "Directory Sync (SCIM)"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # D2: disabling SSO turns Directory Sync off, inside the same transaction.
+        from .receivers import connect_sso_disabled
+
+        connect_sso_disabled()

@@ -1,0 +1,127 @@
+"""Directory Sync: one directory per organization, its bearer tokens, and the
+users and groups an identity provider pushes over SCIM.
+
+Directory users are kept apart from memberships: a deactivated user has no
+membership but stays readable (`active: false`), which Okta and Entra read back.
+"""
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from orgs.models import Membership, Organization
+from teams.models import Team
+
+DEFAULT_ROLE_ATTRIBUTE = "planetscale_role"
+
+
+class Directory(models.Model):
+    org = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="directory")
+    enabled = models.BooleanField(default=False)
+    # DS4: the organization role follows the IdP's role attribute.
+    manage_roles_via_idp = models.BooleanField(default=False)
+    role_attribute = models.CharField(max_length=64, default=DEFAULT_ROLE_ATTRIBUTE)
+    enabled_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"directory of {self.org_id}"
+
+
+class DirectoryToken(models.Model):
+    """A SCIM bearer token, stored as its SHA-256. Rotation revokes every other token at once."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=16)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class DirectoryUser(models.Model):
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    membership = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    external_id = models.CharField(max_length=255, blank=True, default="")
+    # The SCIM userName, lowercased (userName is case-insensitive, RFC 7643 §4.1.1).
+    user_name = models.CharField(max_length=254)
+    # The work (or primary, or first) email, lowercased, for `emails[type eq "work"].value` filters.
+    email = models.CharField(max_length=254, blank=True, default="")
+    given_name = models.CharField(max_length=150, blank=True, default="")
+    family_name = models.CharField(max_length=150, blank=True, default="")
+    display_name = models.CharField(max_length=254, blank=True, default="")
+    emails = models.JSONField(default=list, blank=True)
+    active = models.BooleanField(default=True)
+    role = models.CharField(max_length=10, blank=True, default="")
+    # The resource as last received (password removed): attributes we keep but do not act on.
+    raw = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "user_name"], name="scim_user_org_username_unique"),
+            models.UniqueConstraint(fields=["org", "user"], name="scim_user_org_user_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["org", "external_id"], name="scim_user_org_extid"),
+            models.Index(fields=["org", "email"], name="scim_user_org_email"),
+        ]
+
+    def __str__(self) -> str:
+        return self.user_name
+
+
+class DirectoryGroup(models.Model):
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="directory_group")
+    external_id = models.CharField(max_length=255, blank=True, default="")
+    display_name = models.CharField(max_length=100)
+    raw = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("org", Lower("display_name"), name="scim_group_org_name_ci_unique"),
+        ]
+        indexes = [models.Index(fields=["org", "external_id"], name="scim_group_org_extid")]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class DirectoryGroupMember(models.Model):
+    """The IdP's group membership, kept even while the user is deactivated; the
+    team membership mirrors it for active users."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey(DirectoryGroup, on_delete=models.CASCADE, related_name="members")
+    directory_user = models.ForeignKey(DirectoryUser, on_delete=models.CASCADE, related_name="group_links")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "directory_user"], name="scim_groupmember_unique"),
+        ]
+        indexes = [models.Index(fields=["directory_user"], name="scim_groupmember_user")]
+
+
+class ScimRequestLog(models.Model):
+    """The last requests an organization's directory received, for troubleshooting."""
+
+    KEEP = 100
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=300)
+    status = models.PositiveSmallIntegerField()
+    detail = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["org", "-id"], name="scim_requestlog_org_id")]

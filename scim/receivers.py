@@ -1,0 +1,22 @@
+"""D2: when SSO is disabled, Directory Sync goes with it (memberships stay)."""
+import importlib
+
+
+def on_sso_disabled(sender=None, *, org, actor=None, **kwargs):
+    from .services import directory_disable
+
+    directory_disable(org=org, actor=actor, reason="sso_disabled")
+
+
+def connect_sso_disabled() -> bool:
+    """The SSO app sends `sso.signals.sso_disabled(org=, actor=)` inside its disable
+    transaction. Returns False while that app is not installed."""
+    try:
+        signals = importlib.import_module("sso.signals")
+    except ImportError:
+        return False
+    signal = getattr(signals, "sso_disabled", None)
+    if signal is None:
+        return False
+    signal.connect(on_sso_disabled, dispatch_uid="scim.directory_disable_on_sso_disabled")
+    return True

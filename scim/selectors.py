@@ -1,0 +1,45 @@
+"""Directory Sync reads, always scoped to one organization."""
+from django.db.models import QuerySet
+
+from orgs.models import Organization
+
+from .models import Directory, DirectoryGroup, DirectoryGroupMember, DirectoryUser, ScimRequestLog
+
+
+def directory_of(*, org: Organization) -> Directory | None:
+    return Directory.objects.filter(org=org).first()
+
+
+def directory_users(*, org: Organization) -> QuerySet[DirectoryUser]:
+    return DirectoryUser.objects.filter(org=org)
+
+
+def directory_user_get(*, org: Organization, pk) -> DirectoryUser | None:
+    return DirectoryUser.objects.filter(org=org, pk=pk).first()
+
+
+def directory_groups(*, org: Organization) -> QuerySet[DirectoryGroup]:
+    return DirectoryGroup.objects.filter(org=org)
+
+
+def directory_group_get(*, org: Organization, pk) -> DirectoryGroup | None:
+    return DirectoryGroup.objects.filter(org=org, pk=pk).first()
+
+
+def group_members(*, group_ids) -> dict[int, list[tuple[int, str]]]:
+    """(user id, display) per group for a page of groups, in one query. Callers pass
+    groups already scoped to their organization."""
+    result: dict[int, list[tuple[int, str]]] = {}
+    if not group_ids:
+        return result
+    rows = (DirectoryGroupMember.objects.filter(group_id__in=list(group_ids))
+            .order_by("group_id", "directory_user_id")
+            .values_list("group_id", "directory_user_id", "directory_user__display_name",
+                         "directory_user__user_name"))
+    for group_id, user_id, display_name, user_name in rows:
+        result.setdefault(group_id, []).append((user_id, display_name or user_name))
+    return result
+
+
+def request_log(*, org: Organization, limit: int = 100) -> QuerySet[ScimRequestLog]:
+    return ScimRequestLog.objects.filter(org=org).order_by("-id")[:limit]

@@ -1,0 +1,701 @@
+"""Every Directory Sync state change. The identity provider acts with actor=None and
+the audit label "directory"; a person acts for the enable/disable/rotate/toggle
+transitions. Each service runs in one transaction and writes its audit event there.
+
+SCIM parsing errors (ScimError) raised from here also roll the transaction back.
+"""
+import hmac
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from orgs.audit import audit_record
+from orgs.errors import Conflict, NotAllowed, NotFound, ServiceError
+from orgs.models import Membership, Organization, hash_secret, new_secret
+from orgs.services import (
+    membership_add,
+    membership_change_role,
+    membership_mark_directory_managed,
+    membership_remove,
+)
+from teams.models import Team, TeamMember
+from teams.services import team_create, team_delete, team_rename
+
+from . import resources
+from .models import (
+    DEFAULT_ROLE_ATTRIBUTE,
+    Directory,
+    DirectoryGroup,
+    DirectoryGroupMember,
+    DirectoryToken,
+    DirectoryUser,
+    ScimRequestLog,
+)
+
+DIRECTORY = "directory"
+Role = Membership.Role
+
+
+class DirectoryEvents:
+    ENABLED = "directory.enabled"
+    DISABLED = "directory.disabled"
+    TOKEN_ROTATED = "directory.token_rotated"
+    SETTINGS_CHANGED = "directory.settings_changed"
+    USER_CREATED = "directory.user_created"
+    USER_UPDATED = "directory.user_updated"
+    USER_DEACTIVATED = "directory.user_deactivated"
+    USER_DELETED = "directory.user_deleted"
+    GROUP_CREATED = "directory.group_created"
+    GROUP_UPDATED = "directory.group_updated"
+    GROUP_MEMBERS_CHANGED = "directory.group_members_changed"
+    GROUP_DELETED = "directory.group_deleted"
+
+
+class DirectoryNotEnabled(NotAllowed):
+    code = "directory_sync_disabled"
+
+
+def _sso_enabled(org: Organization) -> bool:
+    """DS1. The SSO app answers; without it, SSO is not enabled anywhere."""
+    try:
+        from sso.selectors import sso_is_enabled
+    except ImportError:
+        return False
+    return bool(sso_is_enabled(org))
+
+
+def _audit(org, event, *, actor=None, target=None, target_label="", old=None, new=None):
+    return audit_record(org=org, actor=actor, event=event, target=target, target_label=target_label, old=old,
+                        new=new, actor_label=None if actor is not None else DIRECTORY)
+
+
+def _locked_directory(org: Organization) -> Directory:
+    Directory.objects.get_or_create(org=org)
+    return Directory.objects.select_for_update().get(org=org)
+
+
+def _new_token(org: Organization, actor) -> str:
+    secret = new_secret("ghscim")
+    DirectoryToken.objects.create(org=org, token_hash=hash_secret(secret), prefix=secret[:12], created_by=actor)
+    return secret
+
+
+# The directory ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def directory_enable(*, org: Organization, actor: User | None) -> tuple[Directory, str]:
+    """DS1, DS2, DS5: needs SSO enabled; clears every existing team; returns the
+    bearer token, shown once."""
+    directory = _locked_directory(org)
+    if directory.enabled:
+        raise Conflict("Directory Sync is already enabled; rotate the token to get a new one.",
+                       code="directory_sync_enabled")
+    if not _sso_enabled(org):
+        raise NotAllowed("Enable SSO before Directory Sync.", code="sso_not_enabled")
+    teams = list(Team.objects.filter(org=org).order_by("pk"))
+    for team in teams:
+        team_delete(org=org, team=team, actor=actor, by_directory=True, reason="directory_sync_enabled")
+    DirectoryToken.objects.filter(org=org, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    secret = _new_token(org, actor)
+    directory.enabled = True
+    directory.enabled_at = timezone.now()
+    directory.save(update_fields=["enabled", "enabled_at", "updated_at"])
+    _audit(org, DirectoryEvents.ENABLED, actor=actor, target=directory, target_label="Directory Sync",
+           new={"teams_cleared": len(teams)})
+    return directory, secret
+
+
+@transaction.atomic
+def directory_disable(*, org: Organization, actor: User | None, reason: str = "disabled") -> bool:
+    """D2 and the dashboard's Disable: tokens stop at once; memberships and teams stay,
+    released from directory management so administrators can edit them again."""
+    directory = Directory.objects.select_for_update().filter(org=org).first()
+    if directory is None or not directory.enabled:
+        return False
+    now = timezone.now()
+    DirectoryToken.objects.filter(org=org, revoked_at__isnull=True).update(revoked_at=now)
+    released_members = Membership.objects.filter(org=org, directory_managed=True).update(
+        directory_managed=False, updated_at=now)
+    released_teams = Team.objects.filter(org=org, directory_managed=True).update(directory_managed=False,
+                                                                                   updated_at=now)
+    # The directory's records go: a later enable starts from a clean directory.
+    DirectoryGroup.objects.filter(org=org).delete()
+    DirectoryUser.objects.filter(org=org).delete()
+    directory.enabled = False
+    directory.save(update_fields=["enabled", "updated_at"])
+    _audit(org, DirectoryEvents.DISABLED, actor=actor, target=directory, target_label="Directory Sync",
+           new={"reason": reason, "members_released": released_members, "teams_released": released_teams})
+    return True
+
+
+@transaction.atomic
+def directory_rotate_token(*, org: Organization, actor: User | None) -> str:
+    directory = _locked_directory(org)
+    if not directory.enabled:
+        raise DirectoryNotEnabled("Directory Sync is not enabled.")
+    revoked = DirectoryToken.objects.filter(org=org, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    secret = _new_token(org, actor)
+    _audit(org, DirectoryEvents.TOKEN_ROTATED, actor=actor, target=directory, target_label="Directory Sync",
+           new={"revoked": revoked})
+    return secret
+
+
+@transaction.atomic
+def directory_set_manage_roles(*, org: Organization, actor: User | None, value: bool,
+                               role_attribute: str | None = None) -> Directory:
+    """DS4. Turning it on applies the role each active directory user last sent."""
+    directory = _locked_directory(org)
+    if not directory.enabled:
+        raise DirectoryNotEnabled("Directory Sync is not enabled.")
+    role_attribute = (role_attribute or directory.role_attribute or DEFAULT_ROLE_ATTRIBUTE).strip()
+    if not role_attribute.replace("_", "").isalnum() or len(role_attribute) > 64 or role_attribute[0].isdigit():
+        raise ServiceError("The role attribute name may use letters, digits and underscores.",
+                           code="invalid_role_attribute")
+    if role_attribute.lower() in {"username", "name", "displayname", "active", "emails", "roles", "externalid",
+                                  "id", "meta", "schemas", "password", "groups"}:
+        raise ServiceError(f"“{role_attribute}” is a standard attribute; choose another name.",
+                           code="invalid_role_attribute")
+    old = {"manage_roles_via_idp": directory.manage_roles_via_idp, "role_attribute": directory.role_attribute}
+    new = {"manage_roles_via_idp": bool(value), "role_attribute": role_attribute}
+    if old == new:
+        return directory
+    directory.manage_roles_via_idp = bool(value)
+    directory.role_attribute = role_attribute
+    directory.save(update_fields=["manage_roles_via_idp", "role_attribute", "updated_at"])
+    if directory.manage_roles_via_idp:
+        pending = (DirectoryUser.objects.filter(org=org, membership__isnull=False).exclude(role="")
+                   .select_related("membership"))
+        for directory_user in pending:
+            if directory_user.membership.role != directory_user.role:
+                membership_change_role(org=org, membership=directory_user.membership, role=directory_user.role,
+                                       actor=None, by_directory=True, actor_label=DIRECTORY)
+    _audit(org, DirectoryEvents.SETTINGS_CHANGED, actor=actor, target=directory, target_label="Directory Sync",
+           old=old, new=new)
+    return directory
+
+
+def directory_authenticate(*, secret: str, org_slug: str) -> DirectoryToken | None:
+    """The active token `secret` if it belongs to the organization `org_slug` and its
+    directory is enabled: one indexed lookup by SHA-256, then a constant-time compare."""
+    if not secret or len(secret) > 200:
+        return None
+    digest = hash_secret(secret)
+    token = (
+        DirectoryToken.objects.select_related("org__directory")
+        .filter(token_hash=digest, revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not hmac.compare_digest(token.token_hash, digest):
+        return None
+    if not hmac.compare_digest(token.org.slug.encode(), (org_slug or "").encode()):
+        return None
+    directory = getattr(token.org, "directory", None)
+    if directory is None or not directory.enabled:
+        return None
+    return token
+
+
+def scim_request_log_record(*, org: Organization, method: str, path: str, status: int, detail: str = "") -> None:
+    """Troubleshooting log: keep about the last ScimRequestLog.KEEP requests per organization."""
+    row = ScimRequestLog.objects.create(org=org, method=method[:10], path=path[:300], status=status,
+                                        detail=detail[:300])
+    if row.pk % 25 == 0:
+        cutoff = list(ScimRequestLog.objects.filter(org=org).order_by("-id")
+                      .values_list("id", flat=True)[ScimRequestLog.KEEP:ScimRequestLog.KEEP + 1])
+        if cutoff:
+            ScimRequestLog.objects.filter(org=org, id__lte=cutoff[0]).delete()
+
+
+# Users ---------------------------------------------------------------------------------
+
+
+def _managed_role(directory: Directory, fields: resources.UserFields) -> str | None:
+    if directory.manage_roles_via_idp and fields.role:
+        return fields.role
+    return None
+
+
+def _account_for(email: str, fields: resources.UserFields) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is not None:
+        return user
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email, None, first_name=fields.given_name[:150],
+                                            last_name=fields.family_name[:150])
+    except IntegrityError:
+        return User.objects.get(email=email)
+
+
+def _mirror_teams(org: Organization, directory_user: DirectoryUser) -> None:
+    """A (re)activated user rejoins the teams of the groups the IdP has them in."""
+    group_team_ids = list(
+        DirectoryGroup.objects.filter(org=org, members__directory_user=directory_user).values_list("team_id",
+                                                                                                   flat=True))
+    if group_team_ids and directory_user.membership_id:
+        TeamMember.objects.bulk_create(
+            [TeamMember(org=org, team_id=team_id, membership_id=directory_user.membership_id)
+             for team_id in group_team_ids],
+            ignore_conflicts=True,
+        )
+
+
+def _activate(org: Organization, directory: Directory, directory_user: DirectoryUser,
+              fields: resources.UserFields, *, new: bool) -> None:
+    role = _managed_role(directory, fields)
+    membership = Membership.objects.filter(org=org, user_id=directory_user.user_id).first()
+    if membership is None:
+        membership = membership_add(org=org, user=directory_user.user, role=role or Role.MEMBER, actor=None,
+                                    directory_managed=True, reason="directory_provisioned",
+                                    actor_label=DIRECTORY)
+    else:
+        if not membership.directory_managed:
+            membership = membership_mark_directory_managed(org=org, membership=membership, actor=None,
+                                                           actor_label=DIRECTORY)
+        if role and membership.role != role:
+            membership = membership_change_role(org=org, membership=membership, role=role, actor=None,
+                                                by_directory=True, actor_label=DIRECTORY)
+    directory_user.membership = membership
+    if not new:
+        _mirror_teams(org, directory_user)
+
+
+def _deactivate(org: Organization, directory_user: DirectoryUser, reason: str) -> None:
+    if directory_user.membership_id:
+        membership = Membership(pk=directory_user.membership_id, org=org)
+        try:
+            membership_remove(org=org, membership=membership, actor=None, by_directory=True, reason=reason,
+                              actor_label=DIRECTORY)
+        except Conflict as exc:
+            if exc.code == "last_admin":
+                raise Conflict(
+                    f"{directory_user.user_name} is the organization's last administrator and cannot be "
+                    "deprovisioned; make another member an administrator first.",
+                    code="last_admin",
+                ) from None
+            raise
+    directory_user.membership = None
+
+
+def _user_name_taken(org, user_name, exclude_pk=None) -> bool:
+    qs = DirectoryUser.objects.filter(org=org, user_name=user_name)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.exists()
+
+
+def _uniqueness(detail):
+    return Conflict(detail, code="uniqueness")
+
+
+@transaction.atomic
+def scim_user_create(*, org: Organization, directory: Directory, fields: resources.UserFields,
+                     actor=None) -> DirectoryUser:
+    if _user_name_taken(org, fields.user_name):
+        raise _uniqueness(f"A user with userName “{fields.user_name}” already exists.")
+    account = _account_for(fields.email, fields)
+    if DirectoryUser.objects.filter(org=org, user=account).exists():
+        raise _uniqueness(f"The account {fields.email} is already provisioned under another userName.")
+    directory_user = DirectoryUser(
+        org=org, user=account, user_name=fields.user_name, external_id=fields.external_id,
+        email=_search_email(fields), given_name=fields.given_name, family_name=fields.family_name,
+        display_name=fields.display_name, emails=fields.emails, active=fields.active, role=fields.role,
+        raw=fields.raw,
+    )
+    try:
+        with transaction.atomic():
+            directory_user.save()
+    except IntegrityError:
+        raise _uniqueness(f"A user with userName “{fields.user_name}” already exists.") from None
+    if fields.active:
+        _activate(org, directory, directory_user, fields, new=True)
+        DirectoryUser.objects.filter(pk=directory_user.pk).update(membership=directory_user.membership)
+    _audit(org, DirectoryEvents.USER_CREATED, target=directory_user, target_label=fields.user_name,
+           new={"active": fields.active, "role": fields.role or None})
+    return directory_user
+
+
+def _search_email(fields: resources.UserFields) -> str:
+    for item in fields.emails:
+        if str(resources._ci_get(item, "type") or "").lower() == "work" and resources._ci_get(item, "value"):
+            return str(resources._ci_get(item, "value")).lower()[:254]
+    for item in fields.emails:
+        if resources._ci_get(item, "primary") in (True, "True", "true") and resources._ci_get(item, "value"):
+            return str(resources._ci_get(item, "value")).lower()[:254]
+    for item in fields.emails:
+        if resources._ci_get(item, "value"):
+            return str(resources._ci_get(item, "value")).lower()[:254]
+    return ""
+
+
+def _locked_user(org: Organization, directory_user_id) -> DirectoryUser:
+    found = (DirectoryUser.objects.select_for_update().select_related("user")
+             .filter(org=org, pk=directory_user_id).first())
+    if found is None:
+        raise NotFound("User not found.")
+    return found
+
+
+@transaction.atomic
+def scim_user_replace(*, org: Organization, directory: Directory, directory_user_id,
+                      fields: resources.UserFields, actor=None) -> DirectoryUser:
+    """PUT (and the end of PATCH): the resource becomes `fields`; activation and
+    deactivation follow `active`."""
+    directory_user = _locked_user(org, directory_user_id)
+    if fields.user_name != directory_user.user_name and _user_name_taken(org, fields.user_name,
+                                                                        directory_user.pk):
+        raise _uniqueness(f"A user with userName “{fields.user_name}” already exists.")
+    if fields.email != directory_user.user.email:
+        # The account is the person; another email is another account (SPEC E9 keeps accounts apart).
+        other = User.objects.filter(email=fields.email).first()
+        if other is not None and DirectoryUser.objects.filter(org=org, user=other).exclude(
+                pk=directory_user.pk).exists():
+            raise _uniqueness(f"The account {fields.email} is already provisioned under another userName.")
+    old = {"active": directory_user.active, "user_name": directory_user.user_name, "role": directory_user.role}
+    was_active = directory_user.active
+    if fields.email != directory_user.user.email:
+        if directory_user.membership_id:
+            _deactivate(org, directory_user, reason="directory_email_changed")
+            was_active = False
+        directory_user.user = _account_for(fields.email, fields)
+    directory_user.user_name = fields.user_name
+    directory_user.external_id = fields.external_id
+    directory_user.email = _search_email(fields)
+    directory_user.given_name = fields.given_name
+    directory_user.family_name = fields.family_name
+    directory_user.display_name = fields.display_name
+    directory_user.emails = fields.emails
+    directory_user.role = fields.role
+    directory_user.raw = fields.raw
+    directory_user.active = fields.active
+    if fields.active and (not was_active or directory_user.membership_id is None):
+        _activate(org, directory, directory_user, fields, new=False)
+    elif fields.active:
+        _activate(org, directory, directory_user, fields, new=True)  # role and marking only
+    elif was_active or directory_user.membership_id:
+        _deactivate(org, directory_user, reason="directory_deprovisioned")
+    try:
+        with transaction.atomic():
+            directory_user.save()
+    except IntegrityError:
+        raise _uniqueness(f"A user with userName “{fields.user_name}” already exists.") from None
+    new = {"active": directory_user.active, "user_name": directory_user.user_name, "role": directory_user.role}
+    if old != new:
+        event = DirectoryEvents.USER_DEACTIVATED if (old["active"] and not new["active"]) else \
+            DirectoryEvents.USER_UPDATED
+        _audit(org, event, target=directory_user, target_label=directory_user.user_name, old=old, new=new)
+    return directory_user
+
+
+def user_document(directory_user: DirectoryUser) -> dict:
+    """The stored document PATCH operations apply to."""
+    doc = dict(directory_user.raw or {})
+    doc[resources._ci_key(doc, "userName")] = resources._ci_get(doc, "userName") or directory_user.user_name
+    doc["active"] = directory_user.active
+    return doc
+
+
+@transaction.atomic
+def scim_user_patch(*, org: Organization, directory: Directory, directory_user_id, operations,
+                    actor=None) -> DirectoryUser:
+    """PATCH under the row lock, so concurrent PATCHes apply one after the other."""
+    directory_user = _locked_user(org, directory_user_id)
+    doc = resources.apply_user_patch(user_document(directory_user), operations,
+                                     role_attribute=directory.role_attribute)
+    fields = resources.parse_user(doc, role_attribute=directory.role_attribute)
+    return scim_user_replace(org=org, directory=directory, directory_user_id=directory_user.pk, fields=fields)
+
+
+@transaction.atomic
+def scim_user_deactivate(*, org: Organization, directory_user_id, actor=None) -> DirectoryUser:
+    directory_user = _locked_user(org, directory_user_id)
+    if not directory_user.active and directory_user.membership_id is None:
+        return directory_user
+    _deactivate(org, directory_user, reason="directory_deprovisioned")
+    directory_user.active = False
+    directory_user.save(update_fields=["active", "membership", "updated_at"])
+    _audit(org, DirectoryEvents.USER_DEACTIVATED, target=directory_user, target_label=directory_user.user_name,
+           old={"active": True}, new={"active": False})
+    return directory_user
+
+
+@transaction.atomic
+def scim_user_delete(*, org: Organization, directory_user_id, actor=None) -> None:
+    """DELETE: the membership goes (E8); the account and its credentials stay."""
+    directory_user = _locked_user(org, directory_user_id)
+    _deactivate(org, directory_user, reason="directory_deprovisioned")
+    _audit(org, DirectoryEvents.USER_DELETED, target=directory_user, target_label=directory_user.user_name)
+    directory_user.delete()
+
+
+# Groups ----------------------------------------------------------------------------
+
+
+def _resolve_members(org: Organization, ids) -> dict[int, int | None]:
+    """{directory user id: membership id or None} for this organization's users among `ids`, in one query."""
+    if not ids:
+        return {}
+    return dict(DirectoryUser.objects.filter(org=org, pk__in=list(ids)).values_list("pk", "membership_id"))
+
+
+def _require_members(org, ids) -> dict[int, int | None]:
+    found = _resolve_members(org, ids)
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise resources.bad_request(
+            f"Not users of this organization: {', '.join(sorted(missing)[:10])}.", "invalidValue")
+    return found
+
+
+def _add_members(org, group: DirectoryGroup, members: dict[int, int | None]) -> None:
+    if not members:
+        return
+    DirectoryGroupMember.objects.bulk_create(
+        [DirectoryGroupMember(org=org, group_id=group.pk, directory_user_id=pk) for pk in members],
+        ignore_conflicts=True,
+    )
+    memberships = [m for m in members.values() if m]
+    if memberships:
+        TeamMember.objects.bulk_create(
+            [TeamMember(org=org, team_id=group.team_id, membership_id=m) for m in memberships],
+            ignore_conflicts=True,
+        )
+
+
+def _remove_members(org, group: DirectoryGroup, ids) -> None:
+    if not ids:
+        return
+    ids = list(ids)
+    DirectoryGroupMember.objects.filter(group=group, directory_user_id__in=ids).delete()
+    TeamMember.objects.filter(
+        team_id=group.team_id,
+        membership_id__in=DirectoryUser.objects.filter(org=org, pk__in=ids, membership__isnull=False)
+        .values("membership_id"),
+    ).delete()
+
+
+def _replace_members(org, group: DirectoryGroup, members: dict[int, int | None]) -> None:
+    keep = list(members)
+    DirectoryGroupMember.objects.filter(group=group).exclude(directory_user_id__in=keep).delete()
+    keep_memberships = [m for m in members.values() if m]
+    TeamMember.objects.filter(team_id=group.team_id).exclude(membership_id__in=keep_memberships).delete()
+    _add_members(org, group, members)
+
+
+def _group_name_taken(org, name, exclude_pk=None) -> bool:
+    qs = DirectoryGroup.objects.filter(org=org, display_name__iexact=name)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.exists()
+
+
+def _team_name_conflict(exc: Conflict, name: str) -> Conflict:
+    return _uniqueness(f"A group named “{name}” already exists.") if exc.code == "name_taken" else exc
+
+
+@transaction.atomic
+def scim_group_create(*, org: Organization, fields: resources.GroupFields, actor=None) -> DirectoryGroup:
+    if _group_name_taken(org, fields.display_name):
+        raise _uniqueness(f"A group named “{fields.display_name}” already exists.")
+    members = _require_members(org, fields.member_ids or [])
+    try:
+        team = team_create(org=org, name=fields.display_name, actor=None, directory_managed=True,
+                           external_id=fields.external_id, actor_label=DIRECTORY)
+        with transaction.atomic():
+            group = DirectoryGroup.objects.create(org=org, team=team, external_id=fields.external_id,
+                                                  display_name=team.name, raw=fields.raw)
+    except Conflict as exc:
+        raise _team_name_conflict(exc, fields.display_name) from None
+    except IntegrityError:
+        raise _uniqueness(f"A group named “{fields.display_name}” already exists.") from None
+    _add_members(org, group, members)
+    _audit(org, DirectoryEvents.GROUP_CREATED, target=group, target_label=group.display_name,
+           new={"members": len(members)})
+    return group
+
+
+def _locked_group(org: Organization, group_id) -> DirectoryGroup:
+    found = DirectoryGroup.objects.select_for_update().filter(org=org, pk=group_id).first()
+    if found is None:
+        raise NotFound("Group not found.")
+    return found
+
+
+def _rename(org, group: DirectoryGroup, name: str) -> None:
+    name = " ".join(name.split())
+    if name == group.display_name:
+        return
+    if _group_name_taken(org, name, exclude_pk=group.pk):
+        raise _uniqueness(f"A group named “{name}” already exists.")
+    try:
+        team_rename(org=org, team=Team(pk=group.team_id, org=org), name=name, actor=None, by_directory=True,
+                    actor_label=DIRECTORY)
+    except Conflict as exc:
+        raise _team_name_conflict(exc, name) from None
+    group.display_name = name
+
+
+@transaction.atomic
+def scim_group_replace(*, org: Organization, group_id, fields: resources.GroupFields, actor=None) -> DirectoryGroup:
+    group = _locked_group(org, group_id)
+    members = _require_members(org, fields.member_ids or [])
+    old = {"display_name": group.display_name}
+    _rename(org, group, fields.display_name)
+    group.external_id = fields.external_id
+    group.raw = fields.raw
+    _replace_members(org, group, members)
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError:
+        raise _uniqueness(f"A group named “{fields.display_name}” already exists.") from None
+    _audit(org, DirectoryEvents.GROUP_UPDATED, target=group, target_label=group.display_name, old=old,
+           new={"display_name": group.display_name, "members": len(members)})
+    return group
+
+
+class _MemberChanges:
+    """Member operations of one PATCH, in order, reduced to one replace/add/remove."""
+
+    def __init__(self):
+        self.replace: list[int] | None = None
+        self.add: dict[int, None] = {}
+        self.remove: dict[int, None] = {}
+
+    def do_add(self, ids):
+        for i in ids:
+            self.remove.pop(i, None)
+            self.add[i] = None
+
+    def do_remove(self, ids):
+        for i in ids:
+            self.add.pop(i, None)
+            self.remove[i] = None
+
+    def do_replace(self, ids):
+        self.replace = list(dict.fromkeys(ids))
+        self.add.clear()
+        self.remove.clear()
+
+    @property
+    def empty(self):
+        return self.replace is None and not self.add and not self.remove
+
+
+def _member_filter_ids(value_filter) -> list[int] | None:
+    """`members[value eq "12"]` (or several joined with or) → [12]; None if not of that form."""
+    from scim2_filter_parser import ast as scim_ast
+
+    node = value_filter
+    while isinstance(node, scim_ast.Filter) and not node.negated and node.namespace is None:
+        node = node.expr
+    if isinstance(node, scim_ast.LogExpr) and node.op.lower() == "or":
+        left, right = _member_filter_ids(node.expr1), _member_filter_ids(node.expr2)
+        return None if left is None or right is None else left + right
+    if (isinstance(node, scim_ast.AttrExpr) and node.value.lower() == "eq"
+            and isinstance(node.attr_path.attr_name, str) and node.attr_path.attr_name.lower() == "value"):
+        try:
+            return [int(str(node.comp_value.value))]
+        except (TypeError, ValueError):
+            return []  # matches nothing
+    return None
+
+
+@transaction.atomic
+def scim_group_patch(*, org: Organization, group_id, operations, actor=None) -> DirectoryGroup:
+    """Set-based: however many members a PATCH names, one lookup, one insert and one
+    delete per table."""
+    group = _locked_group(org, group_id)
+    changes = _MemberChanges()
+    new_name = None
+    new_external_id = None
+    for op, path, value in operations:
+        if path is None:
+            if not isinstance(value, dict):
+                raise resources.bad_request("An operation without a path needs an object value.")
+            for key, item in value.items():
+                lowered = key.lower()
+                if lowered in ("id", "meta", "schemas"):
+                    continue  # Okta sends {id, displayName} to rename
+                if lowered == "displayname":
+                    new_name = resources._string(item, "displayName", required=True, max_length=100)
+                elif lowered == "externalid":
+                    new_external_id = resources._string(item, "externalId", max_length=255)
+                elif lowered == "members":
+                    ids = resources.member_ids_from(item)
+                    changes.do_replace(ids) if op == "replace" else changes.do_add(ids)
+                else:
+                    raise resources.bad_request(f"Groups have no attribute “{key}”.", "invalidPath")
+            continue
+        target = resources.parse_path(path, resources.GROUP_URN)
+        attr = target.attr.lower()
+        if target.container is not None:
+            raise resources.bad_request(f"Groups have no attribute “{path}”.", "invalidPath")
+        if attr == "displayname" and target.value_filter is None and not target.sub:
+            if op == "remove":
+                raise resources.bad_request("displayName is required.", "mutability")
+            new_name = resources._string(value, "displayName", required=True, max_length=100)
+        elif attr == "externalid" and target.value_filter is None and not target.sub:
+            new_external_id = "" if op == "remove" else resources._string(value, "externalId", max_length=255)
+        elif attr == "members" and not target.sub:
+            if target.value_filter is not None:
+                ids = _member_filter_ids(target.value_filter)
+                if ids is None:
+                    raise resources.bad_request("Only members[value eq \"id\"] is supported.", "invalidPath")
+                if op != "remove":
+                    raise resources.bad_request("Use add with a members list to add members.", "invalidPath")
+                changes.do_remove(ids)
+            elif op == "add":
+                changes.do_add(resources.member_ids_from(value))
+            elif op == "replace":
+                changes.do_replace(resources.member_ids_from(value))
+            elif value is None:
+                changes.do_replace([])
+            else:
+                # Entra: {"op": "Remove", "path": "members", "value": [{"value": "id"}]}
+                changes.do_remove(resources.member_ids_from(value))
+        elif attr in ("id", "meta"):
+            raise resources.bad_request(f"“{target.attr}” cannot be changed.", "mutability")
+        else:
+            raise resources.bad_request(f"Groups have no attribute “{path}”.", "invalidPath")
+    old = {"display_name": group.display_name}
+    if new_name is not None:
+        _rename(org, group, new_name)
+    if new_external_id is not None:
+        group.external_id = new_external_id
+    counts = {}
+    if changes.replace is not None:
+        target_ids = [i for i in changes.replace if i not in changes.remove] + list(changes.add)
+        members = _require_members(org, target_ids)
+        _replace_members(org, group, members)
+        counts["members"] = len(members)
+    else:
+        adding = _require_members(org, list(changes.add)) if changes.add else {}
+        _remove_members(org, group, changes.remove)
+        _add_members(org, group, adding)
+        if adding:
+            counts["added"] = len(adding)
+        if changes.remove:
+            counts["removed"] = len(changes.remove)
+    fields_changed = new_name is not None or new_external_id is not None
+    if fields_changed:
+        group.save(update_fields=["display_name", "external_id", "updated_at"])
+    elif not changes.empty:
+        DirectoryGroup.objects.filter(pk=group.pk).update(updated_at=timezone.now())
+    if fields_changed or not changes.empty:
+        event = DirectoryEvents.GROUP_MEMBERS_CHANGED if not fields_changed else DirectoryEvents.GROUP_UPDATED
+        _audit(org, event, target=group, target_label=group.display_name, old=old,
+               new={"display_name": group.display_name, **counts})
+    return group
+
+
+@transaction.atomic
+def scim_group_delete(*, org: Organization, group_id, actor=None) -> None:
+    group = _locked_group(org, group_id)
+    _audit(org, DirectoryEvents.GROUP_DELETED, target=group, target_label=group.display_name)
+    team_delete(org=org, team=Team(pk=group.team_id, org=org), actor=None, by_directory=True,
+                reason="directory_group_deleted", actor_label=DIRECTORY)

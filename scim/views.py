@@ -1,0 +1,421 @@
+"""SCIM 2.0 endpoints (RFC 7644) under /scim/v2/<org>/, and the Directory Sync settings page.
+
+Every SCIM request: bearer token of THIS organization (sessions never count),
+a per-token rate limit, a body cap, then a thin view that parses, calls a
+service and renders. Errors are RFC 7644 JSON; the last requests are logged
+for the settings page.
+"""
+import json
+import time
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from orgs.errors import ServiceError
+
+from . import resources, schemas, selectors, services
+from .errors import SCIM_CONTENT_TYPE, ScimError, bad_request, conflict, not_found
+from .filters import group_filter, user_filter
+
+
+def _json(data, status=200, headers=None) -> JsonResponse:
+    response = JsonResponse(data, status=status, content_type=SCIM_CONTENT_TYPE,
+                            json_dumps_params={"ensure_ascii": False})
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _unauthorized() -> JsonResponse:
+    return ScimError(401, "A valid bearer token for this organization is required.",
+                     headers={"WWW-Authenticate": 'Bearer realm="scim"'}).response()
+
+
+def _rate_limited(token) -> ScimError | None:
+    limit = getattr(settings, "SCIM_RATE_LIMIT", 6000)
+    if not limit:
+        return None
+    window = int(time.time() // 60)
+    key = f"scim:rate:{token.pk}:{window}"
+    cache.add(key, 0, timeout=61)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=61)
+        used = 1
+    if used > limit:
+        retry_after = max(1, 60 - int(time.time() % 60))
+        return ScimError(429, f"Too many requests; at most {limit} a minute per token.", "tooMany",
+                         headers={"Retry-After": str(retry_after)})
+    return None
+
+
+def _read_json(request):
+    """The request body as JSON; 413 over the cap, 400 invalidSyntax when malformed."""
+    limit = getattr(settings, "SCIM_MAX_BODY_BYTES", 1024 * 1024)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise bad_request("Content-Length is not a number.", "invalidSyntax") from None
+    if length > limit:
+        raise ScimError(413, f"The request body is larger than {limit} bytes.")
+    raw = request.read(limit + 1)
+    if len(raw) > limit:
+        raise ScimError(413, f"The request body is larger than {limit} bytes.")
+    if not raw.strip():
+        raise bad_request("The request needs a JSON body.", "invalidSyntax")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request("The body is not valid JSON.", "invalidSyntax") from None
+
+
+def _service_error(exc: ServiceError) -> ScimError:
+    if exc.status == 404:
+        return not_found(exc.message)
+    if exc.status == 409:
+        return conflict(exc.message, "uniqueness" if exc.code in ("uniqueness", "name_taken") else None)
+    if exc.status == 403:
+        return ScimError(403, exc.message)
+    return bad_request(exc.message, "invalidValue")
+
+
+def scim_view(view):
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request, org_slug, *args, **kwargs):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, secret = header.partition(" ")
+        token = None
+        if scheme.lower() == "bearer":
+            token = services.directory_authenticate(secret=secret.strip(), org_slug=org_slug)
+        if token is None:
+            return _unauthorized()
+        request.scim_org = token.org
+        request.scim_directory = token.org.directory
+        request.scim_base_path = f"/scim/v2/{token.org.slug}/"
+        try:
+            limited = _rate_limited(token)
+            if limited is not None:
+                raise limited
+            response = view(request, *args, **kwargs)
+        except ScimError as exc:
+            response = exc.response()
+        except ServiceError as exc:
+            response = _service_error(exc).response()
+        detail = ""
+        if response.status_code >= 400 and response.get("Content-Type", "").startswith(SCIM_CONTENT_TYPE):
+            try:
+                detail = json.loads(response.content).get("detail", "")
+            except ValueError:
+                detail = ""
+        services.scim_request_log_record(org=token.org, method=request.method, path=request.get_full_path(),
+                                         status=response.status_code, detail=detail)
+        return response
+
+    return wrapper
+
+
+def _methods(request, *allowed):
+    if request.method not in allowed:
+        raise ScimError(405, f"{request.method} is not supported here.")
+
+
+def _int_param(value, default):
+    if value in (None, ""):
+        return default
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise bad_request(f"“{value}” is not an integer.", "invalidValue") from None
+
+
+def _list_params(request, search_body=None):
+    """filter, startIndex, count (capped, negative → 0, startIndex < 1 → 1), attributes."""
+    source = search_body if search_body is not None else request.GET
+    get = (lambda name: resources._ci_get(source, name)) if search_body is not None else source.get
+    start = max(1, _int_param(get("startIndex"), 1))
+    count = _int_param(get("count"), schemas.max_results())
+    count = min(max(0, count), schemas.max_results())
+    text = get("filter")
+    if text is not None and not isinstance(text, str):
+        raise bad_request("“filter” must be a string.", "invalidFilter")
+    attributes, excluded = get("attributes"), get("excludedAttributes")
+    if isinstance(attributes, list):
+        attributes = ",".join(str(a) for a in attributes)
+    if isinstance(excluded, list):
+        excluded = ",".join(str(a) for a in excluded)
+    return text, start, count, attributes, excluded
+
+
+def _attribute_params(request):
+    return request.GET.get("attributes"), request.GET.get("excludedAttributes")
+
+
+def _search_body(request):
+    body = _read_json(request)
+    if not isinstance(body, dict):
+        raise bad_request("The body must be a SearchRequest object.", "invalidSyntax")
+    return body
+
+
+# Discovery ---------------------------------------------------------------------------
+
+
+@scim_view
+def service_provider_config(request):
+    _methods(request, "GET")
+    return _json(schemas.service_provider_config())
+
+
+@scim_view
+def resource_types(request, resource_id=None):
+    _methods(request, "GET")
+    types = schemas.resource_types()
+    if resource_id is None:
+        return _json(schemas.list_response(types))
+    for item in types:
+        if item["id"].lower() == resource_id.lower():
+            return _json(item)
+    raise not_found("No such resource type.")
+
+
+@scim_view
+def schema_list(request, resource_id=None):
+    _methods(request, "GET")
+    items = schemas.schemas(request.scim_directory.role_attribute)
+    if resource_id is None:
+        return _json(schemas.list_response(items))
+    for item in items:
+        if item["id"].lower() == resource_id.lower():
+            return _json(item)
+    raise not_found("No such schema.")
+
+
+@scim_view
+def not_found_view(request, rest=""):
+    raise not_found("No such SCIM endpoint.")
+
+
+# Users ---------------------------------------------------------------------------------
+
+
+def _user_page(request, text, start, count, attributes, excluded):
+    org = request.scim_org
+    qs = selectors.directory_users(org=org)
+    if text:
+        qs = qs.filter(user_filter(text))
+    total = qs.count()
+    rows = list(qs.order_by("pk")[start - 1:start - 1 + count]) if count and total >= start else []
+    items = [resources.project(resources.render_user(row, base_path=request.scim_base_path), attributes, excluded)
+             for row in rows]
+    return _json(schemas.list_response(items, total, start))
+
+
+@scim_view
+def users(request):
+    _methods(request, "GET", "POST")
+    if request.method == "GET":
+        return _user_page(request, *_list_params(request))
+    fields = resources.parse_user(_read_json(request), role_attribute=request.scim_directory.role_attribute)
+    directory_user = services.scim_user_create(org=request.scim_org, directory=request.scim_directory,
+                                               fields=fields)
+    resource = resources.render_user(directory_user, base_path=request.scim_base_path)
+    return _json(resources.project(resource, *_attribute_params(request)), status=201,
+                 headers={"Location": resource["meta"]["location"]})
+
+
+@scim_view
+def users_search(request):
+    _methods(request, "POST")
+    return _user_page(request, *_list_params(request, _search_body(request)))
+
+
+def _directory_user_id(resource_id: str) -> int:
+    try:
+        pk = int(resource_id)
+    except (TypeError, ValueError):
+        raise not_found("User not found.") from None
+    if not 0 < pk < 2**63:
+        raise not_found("User not found.")
+    return pk
+
+
+@scim_view
+def user_detail(request, resource_id):
+    _methods(request, "GET", "PUT", "PATCH", "DELETE")
+    org, directory = request.scim_org, request.scim_directory
+    pk = _directory_user_id(resource_id)
+    if request.method == "GET":
+        directory_user = selectors.directory_user_get(org=org, pk=pk)
+        if directory_user is None:
+            raise not_found("User not found.")
+    elif request.method == "PUT":
+        body = _read_json(request)
+        if selectors.directory_user_get(org=org, pk=pk) is None:
+            raise not_found("User not found.")
+        fields = resources.parse_user(body, role_attribute=directory.role_attribute)
+        directory_user = services.scim_user_replace(org=org, directory=directory, directory_user_id=pk,
+                                                    fields=fields)
+    elif request.method == "PATCH":
+        operations = resources.parse_operations(_read_json(request))
+        directory_user = services.scim_user_patch(org=org, directory=directory, directory_user_id=pk,
+                                                  operations=operations)
+    else:
+        services.scim_user_delete(org=org, directory_user_id=pk)
+        return HttpResponse(status=204)
+    resource = resources.render_user(directory_user, base_path=request.scim_base_path)
+    return _json(resources.project(resource, *_attribute_params(request)))
+
+
+# Groups --------------------------------------------------------------------------------
+
+
+def _render_groups(request, groups, attributes, excluded):
+    with_members = resources.wants_attribute("members", attributes, excluded)
+    members = selectors.group_members(group_ids=[g.pk for g in groups]) if with_members else {}
+    return [
+        resources.project(
+            resources.render_group(g, base_path=request.scim_base_path,
+                                   members=members.get(g.pk, []) if with_members else None),
+            attributes, excluded)
+        for g in groups
+    ]
+
+
+def _group_page(request, text, start, count, attributes, excluded):
+    org = request.scim_org
+    qs = selectors.directory_groups(org=org)
+    if text:
+        qs = qs.filter(pk__in=selectors.directory_groups(org=org).filter(group_filter(text)).values("pk"))
+    total = qs.count()
+    rows = list(qs.order_by("pk")[start - 1:start - 1 + count]) if count and total >= start else []
+    return _json(schemas.list_response(_render_groups(request, rows, attributes, excluded), total, start))
+
+
+@scim_view
+def groups(request):
+    _methods(request, "GET", "POST")
+    if request.method == "GET":
+        return _group_page(request, *_list_params(request))
+    fields = resources.parse_group(_read_json(request))
+    group = services.scim_group_create(org=request.scim_org, fields=fields)
+    attributes, excluded = _attribute_params(request)
+    resource = _render_groups(request, [group], attributes, excluded)[0]
+    return _json(resource, status=201, headers={"Location": group_location(request, group)})
+
+
+def group_location(request, group) -> str:
+    return f"{settings.BASE_URL}{request.scim_base_path}Groups/{group.pk}"
+
+
+@scim_view
+def groups_search(request):
+    _methods(request, "POST")
+    return _group_page(request, *_list_params(request, _search_body(request)))
+
+
+@scim_view
+def group_detail(request, resource_id):
+    _methods(request, "GET", "PUT", "PATCH", "DELETE")
+    org = request.scim_org
+    try:
+        pk = int(resource_id)
+        if not 0 < pk < 2**63:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise not_found("Group not found.") from None
+    attributes, excluded = _attribute_params(request)
+    if request.method == "GET":
+        group = selectors.directory_group_get(org=org, pk=pk)
+        if group is None:
+            raise not_found("Group not found.")
+    elif request.method == "PUT":
+        body = _read_json(request)
+        if selectors.directory_group_get(org=org, pk=pk) is None:
+            raise not_found("Group not found.")
+        group = services.scim_group_replace(org=org, group_id=pk, fields=resources.parse_group(body))
+    elif request.method == "PATCH":
+        operations = resources.parse_operations(_read_json(request))
+        group = services.scim_group_patch(org=org, group_id=pk, operations=operations)
+        if attributes is None and excluded is None:
+            return HttpResponse(status=204)
+    else:
+        services.scim_group_delete(org=org, group_id=pk)
+        return HttpResponse(status=204)
+    return _json(_render_groups(request, [group], attributes, excluded)[0])
+
+
+# Dashboard: Settings › Directory Sync ------------------------------------------------------
+
+
+def _dashboard_context(request, **extra):
+    org = request.org
+    directory = selectors.directory_of(org=org)
+    context = {
+        "directory": directory,
+        "enabled": bool(directory and directory.enabled),
+        "sso_enabled": services._sso_enabled(org),
+        "scim_base_url": f"{settings.BASE_URL}/scim/v2/{org.slug}/",
+        "requests": list(selectors.request_log(org=org, limit=50)) if directory else [],
+        "team_count": org.teams.count(),
+        "role_attribute": directory.role_attribute if directory else services.DEFAULT_ROLE_ATTRIBUTE,
+        "is_admin": request.membership.is_admin,
+    }
+    context.update(extra)
+    return context
+
+
+def _directory_page(request):
+    from django.contrib import messages
+    from django.shortcuts import redirect, render
+
+    org, actor = request.org, request.user
+    if request.method == "GET":
+        return render(request, "scim/directory_sync.html", _dashboard_context(request))
+    if not request.membership.is_admin:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("Only organization administrators can change Directory Sync.")
+    action = request.POST.get("action", "")
+    try:
+        if action == "enable":
+            if request.POST.get("confirm") != "yes":
+                raise ServiceError("Confirm that the organization's existing teams will be deleted.",
+                                   code="confirmation_required")
+            _, secret = services.directory_enable(org=org, actor=actor)
+            return render(request, "scim/directory_sync.html",
+                          _dashboard_context(request, secret=secret, secret_label="SCIM bearer token"))
+        if action == "rotate":
+            secret = services.directory_rotate_token(org=org, actor=actor)
+            return render(request, "scim/directory_sync.html",
+                          _dashboard_context(request, secret=secret, secret_label="New SCIM bearer token"))
+        if action == "disable":
+            services.directory_disable(org=org, actor=actor)
+            messages.success(request, "Directory Sync is off. Members and teams stay and can be edited here again.")
+        elif action == "settings":
+            services.directory_set_manage_roles(
+                org=org, actor=actor, value=request.POST.get("manage_roles_via_idp") == "on",
+                role_attribute=request.POST.get("role_attribute", ""))
+            messages.success(request, "Directory Sync settings saved.")
+        else:
+            raise ServiceError("Unknown action.", code="invalid_action")
+    except ServiceError as exc:
+        response = render(request, "scim/directory_sync.html", _dashboard_context(request, error=exc.message))
+        response.status_code = 400 if exc.status < 500 else exc.status
+        if exc.status in (403, 409):
+            response.status_code = exc.status
+        return response
+    return redirect("scim_dashboard:directory_sync", org_slug=org.slug)
+
+
+def directory_sync_page(request, org_slug):
+    from django.views.decorators.http import require_http_methods
+
+    from orgs.access import org_view
+
+    return require_http_methods(["GET", "POST"])(org_view(admin=True)(lambda r: _directory_page(r)))(
+        request, org_slug)
