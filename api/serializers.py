@@ -25,6 +25,10 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class EmptySerializer(StrictSerializer):
+    """For actions that take no body: any field is refused."""
+
+
 # Errors ---------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ from orgs import selectors, services
 from orgs.models import Invitation
 
 from ..errors import InvalidQuery
-from ..serializers import InvitationCreateSerializer, InvitationSerializer
+from ..serializers import EmptySerializer, InvitationCreateSerializer, InvitationSerializer
 from ..views import OrgScopedAPIView, error_responses
 
 TAGS = ["invitations"]
@@ -70,9 +70,10 @@ class InvitationResendView(_InvitationMixin, OrgScopedAPIView):
         tags=TAGS, summary="Re-send an invitation",
         description="Administrators only. Emails a new link (the old one stops working) with a fresh expiry.",
         request=None,
-        responses={200: InvitationSerializer, **error_responses(403, 404, 409)},
+        responses={200: InvitationSerializer, **error_responses(400, 403, 404, 409)},
     )
     def post(self, request, org_slug, invitation_id):
+        self.validated(EmptySerializer)
         invitation, _token = services.invitation_resend(
             org=self.org, invitation=self.invitation_or_404(invitation_id), actor=self.actor)
         return Response(InvitationSerializer(invitation).data)
