@@ -13,14 +13,20 @@ from .forms import ResetForm, SignInForm, SignUpForm
 from .services import user_create
 
 
-def safe_next(request, fallback: str = "/") -> str:
-    """Only relative paths on this site: never `//host`, `/\\host` or a scheme."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target.startswith("/") and not target.startswith(("//", "/\\")) and url_has_allowed_host_and_scheme(
-        target, allowed_hosts=set(), require_https=False
-    ):
+def safe_relative_path(target: str, fallback: str = "/") -> str:
+    """`target` if it is a relative path on this site (never `//host`, `/\\host`, a scheme
+    or control characters), else `fallback`. Also used for SAML RelayState."""
+    target = target or ""
+    if (target.startswith("/") and not target.startswith(("//", "/\\"))
+            and not any(ord(ch) < 32 or ch == "\\" for ch in target)
+            and url_has_allowed_host_and_scheme(target, allowed_hosts=set(), require_https=False)):
         return target
     return fallback
+
+
+def safe_next(request, fallback: str = "/") -> str:
+    """Only relative paths on this site: never `//host`, `/\\host` or a scheme."""
+    return safe_relative_path(request.POST.get("next") or request.GET.get("next") or "", fallback)
 
 
 class SignInView(auth_views.LoginView):

@@ -202,6 +202,35 @@ def membership_remove(*, org: Organization, membership: Membership, actor: User 
     return True
 
 
+@transaction.atomic
+def membership_remove_batch(*, org: Organization, user_ids: list, actor: User | None, reason: str,
+                            actor_label: str | None = None) -> list[int]:
+    """Remove many NON-ADMIN memberships at once (the SSO enable job, SPEC E1): the same
+    effects as `membership_remove` (grants and team memberships go, credentials stay,
+    one audit event per member) in a bounded number of queries per batch. Admins and
+    memberships already gone are skipped; returns the user ids actually removed."""
+    from .models import AuditEvent
+    from .audit import _client_ip
+
+    rows = list(
+        Membership.objects.select_for_update().select_related("user")
+        .filter(org=org, user_id__in=list(user_ids)).exclude(role=Role.ADMIN).order_by("pk")
+    )
+    if not rows:
+        return []
+    label = actor_label or (actor.email if actor is not None else "system")
+    ip = _client_ip.get()
+    AuditEvent.objects.bulk_create([
+        AuditEvent(org=org, actor=actor, actor_label=label, event=Events.MEMBER_REMOVED,
+                   target_type="membership", target_id=str(m.pk), target_label=m.user.email[:254],
+                   old={"role": m.role, "database_admin": m.is_database_admin}, new={"reason": reason},
+                   ip_address=ip)
+        for m in rows
+    ])
+    Membership.objects.filter(pk__in=[m.pk for m in rows]).delete()
+    return [m.user_id for m in rows]
+
+
 def membership_leave(*, org: Organization, user: User) -> bool:
     membership = Membership.objects.filter(org=org, user=user).first()
     if membership is None:

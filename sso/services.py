@@ -1,0 +1,600 @@
+"""Every state change of the sso app: configuration, enable/disable (SPEC E1–E10,
+D1–D2), the member-removal job's batches, SSO login with just-in-time accounts
+and identity linking, emailed link confirmation, verified domains.
+
+Keyword-only, `org=` and `actor=` explicit (None for the IdP or the system),
+one transaction, one audit event each, idempotent. Who may call them (an
+administrator, E10) is checked at the edge.
+"""
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+from django.db import connection as db_connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User, normalize_email
+from orgs.audit import audit_record
+from orgs.errors import Conflict, NotAllowed, NotFound, ServiceError
+from orgs.models import Membership, Organization, hash_secret
+from orgs.services import invitation_revoke_all, membership_add, membership_remove_batch
+
+from . import dns
+from .events import SSOEvents
+from .models import (
+    MAX_ACTIVE_CERTIFICATES,
+    PRESET_ATTRIBUTES,
+    AttributePreset,
+    PendingLink,
+    SSOCertificate,
+    SSOConnection,
+    SSOIdentity,
+    SSORemoval,
+    VerifiedDomain,
+)
+from .signals import sso_disabled, sso_enabled
+
+IDP_LABEL = "identity provider"
+REMOVAL_BATCH_SIZE = 1000
+PENDING_LINK_TTL = timedelta(hours=24)
+
+
+class SSOLoginRefused(ServiceError):
+    """A valid assertion we still do not sign in with (E9, no email, inactive account)."""
+
+    status = 403
+
+
+# Configuration ---------------------------------------------------------------
+
+
+def parse_certificate(pem: str) -> dict:
+    """A PEM (or bare base64 DER) certificate → its normalized PEM, fingerprint, subject and expiry."""
+    text = (pem or "").strip()
+    if not text:
+        raise ServiceError("Paste the IdP's signing certificate (PEM).", code="invalid_certificate")
+    if len(text) > 20_000:
+        raise ServiceError("That certificate is too large.", code="invalid_certificate")
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        body = "".join(text.split())
+        text = "-----BEGIN CERTIFICATE-----\n" + "\n".join(
+            body[i:i + 64] for i in range(0, len(body), 64)) + "\n-----END CERTIFICATE-----"
+    try:
+        cert = x509.load_pem_x509_certificate(text.encode())
+    except (ValueError, TypeError):
+        raise ServiceError("That is not a valid X.509 certificate in PEM format.", code="invalid_certificate") from None
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    fingerprint = cert.fingerprint(hashes.SHA256()).hex(":").upper()
+    return {
+        "pem": cert.public_bytes(Encoding.PEM).decode(),
+        "sha256_fingerprint": fingerprint,
+        "subject": cert.subject.rfc4514_string()[:500],
+        "not_after": cert.not_valid_after_utc,
+    }
+
+
+_url_validator = URLValidator(schemes=["https", "http"])
+
+
+def _clean_url(value: str, label: str, *, required: bool) -> str:
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise ServiceError(f"The {label} is required.", code="invalid_configuration")
+        return ""
+    if len(value) > 1024:
+        raise ServiceError(f"The {label} is too long.", code="invalid_configuration")
+    try:
+        _url_validator(value)
+    except ValidationError:
+        raise ServiceError(f"The {label} must be an http(s) URL.", code="invalid_configuration") from None
+    if value.startswith("http://") and not settings.DEBUG and not getattr(settings, "SAML_TEST_IDP", False):
+        raise ServiceError(f"The {label} must use https.", code="invalid_configuration")
+    return value
+
+
+def _connection_snapshot(connection: SSOConnection) -> dict:
+    return {
+        "idp_entity_id": connection.idp_entity_id,
+        "idp_sso_url": connection.idp_sso_url,
+        "idp_slo_url": connection.idp_slo_url,
+        "attribute_preset": connection.attribute_preset,
+        "email_attribute": connection.email_attribute,
+        "first_name_attribute": connection.first_name_attribute,
+        "last_name_attribute": connection.last_name_attribute,
+        "allow_idp_initiated": connection.allow_idp_initiated,
+        "certificates": [c.sha256_fingerprint for c in connection.certificates.all()],
+    }
+
+
+@transaction.atomic
+def sso_configure(*, org: Organization, actor: User | None, idp_entity_id: str | None = None,
+                  idp_sso_url: str | None = None, idp_slo_url: str | None = None,
+                  certificates: list[str] | None = None, attribute_preset: str | None = None,
+                  email_attribute: str | None = None, first_name_attribute: str | None = None,
+                  last_name_attribute: str | None = None, allow_idp_initiated: bool | None = None) -> SSOConnection:
+    """Create or change the IdP configuration. Arguments left None stay as they are;
+    `certificates` replaces the set (one or two, for rotation)."""
+    org = Organization.objects.select_for_update().get(pk=org.pk)
+    connection = SSOConnection.objects.select_for_update().filter(org=org).first()
+    creating = connection is None
+    if creating:
+        connection = SSOConnection(org=org)
+        if idp_entity_id is None or idp_sso_url is None or not certificates:
+            raise ServiceError("An IdP entity ID, SSO URL and signing certificate are required.",
+                               code="invalid_configuration")
+    old = None if creating else _connection_snapshot(connection)
+
+    if idp_entity_id is not None:
+        idp_entity_id = idp_entity_id.strip()
+        if not idp_entity_id or len(idp_entity_id) > 1024:
+            raise ServiceError("The IdP entity ID is required (at most 1024 characters).", code="invalid_configuration")
+        connection.idp_entity_id = idp_entity_id
+    if idp_sso_url is not None:
+        connection.idp_sso_url = _clean_url(idp_sso_url, "IdP SSO URL", required=True)
+    if idp_slo_url is not None:
+        connection.idp_slo_url = _clean_url(idp_slo_url, "IdP logout URL", required=False)
+    if attribute_preset is not None:
+        if attribute_preset not in AttributePreset.values:
+            raise ServiceError(f"Unknown attribute preset “{attribute_preset}”.", code="invalid_configuration")
+        connection.attribute_preset = attribute_preset
+        if attribute_preset in PRESET_ATTRIBUTES:
+            mapping = PRESET_ATTRIBUTES[attribute_preset]
+            connection.email_attribute = mapping["email"]
+            connection.first_name_attribute = mapping["first_name"]
+            connection.last_name_attribute = mapping["last_name"]
+    for name, value in (("email_attribute", email_attribute), ("first_name_attribute", first_name_attribute),
+                        ("last_name_attribute", last_name_attribute)):
+        if value is not None:
+            value = value.strip()
+            if len(value) > 255 or (name == "email_attribute" and not value):
+                raise ServiceError("Attribute names are 1–255 characters.", code="invalid_configuration")
+            setattr(connection, name, value)
+    if allow_idp_initiated is not None:
+        connection.allow_idp_initiated = bool(allow_idp_initiated)
+
+    parsed = None
+    if certificates is not None:
+        if not certificates or len(certificates) > MAX_ACTIVE_CERTIFICATES:
+            raise ServiceError(f"Give one or {MAX_ACTIVE_CERTIFICATES} signing certificates.",
+                               code="invalid_certificate")
+        parsed = [parse_certificate(pem) for pem in certificates]
+        for cert in parsed:
+            if cert["not_after"] <= timezone.now():
+                raise ServiceError(f"The certificate {cert['subject']} expired on {cert['not_after']:%Y-%m-%d}.",
+                                   code="certificate_expired")
+    connection.save()
+    if parsed is not None:
+        keep = {c["sha256_fingerprint"] for c in parsed}
+        connection.certificates.exclude(sha256_fingerprint__in=keep).delete()
+        existing = set(connection.certificates.values_list("sha256_fingerprint", flat=True))
+        for cert in parsed:
+            if cert["sha256_fingerprint"] not in existing:
+                SSOCertificate.objects.create(org=org, connection=connection, **cert)
+                existing.add(cert["sha256_fingerprint"])
+    new = _connection_snapshot(connection)
+    if new != old:
+        audit_record(org=org, actor=actor, event=SSOEvents.CONFIGURED, target=connection, old=old, new=new)
+    return connection
+
+
+def sso_configure_from_metadata(*, org: Organization, actor: User | None, xml: str, **extra) -> SSOConnection:
+    from .saml import parse_idp_metadata
+
+    if not xml or not xml.strip():
+        raise ServiceError("Paste or upload the IdP metadata XML.", code="invalid_metadata")
+    if len(xml) > 1024 * 1024:
+        raise ServiceError("The metadata is larger than 1 MiB.", code="invalid_metadata")
+    try:
+        parsed = parse_idp_metadata(xml)
+    except ValueError as exc:
+        raise ServiceError(str(exc), code="invalid_metadata") from None
+    if not parsed["idp_entity_id"] or not parsed["idp_sso_url"] or not parsed["certificates"]:
+        raise ServiceError("The metadata lacks an entity ID, an HTTP-Redirect SSO URL or a signing certificate.",
+                           code="invalid_metadata")
+    return sso_configure(org=org, actor=actor, idp_entity_id=parsed["idp_entity_id"],
+                         idp_sso_url=parsed["idp_sso_url"], idp_slo_url=parsed["idp_slo_url"],
+                         certificates=parsed["certificates"][:MAX_ACTIVE_CERTIFICATES], **extra)
+
+
+def sso_configure_from_metadata_url(*, org: Organization, actor: User | None, url: str, **extra) -> SSOConnection:
+    from .metadata import MetadataFetchError, fetch_metadata
+
+    try:
+        xml = fetch_metadata(url)
+    except MetadataFetchError as exc:
+        raise ServiceError(str(exc), code="metadata_fetch_failed") from None
+    return sso_configure_from_metadata(org=org, actor=actor, xml=xml, **extra)
+
+
+def _locked_connection(org: Organization) -> SSOConnection:
+    connection = SSOConnection.objects.select_for_update().filter(org=org).first()
+    if connection is None:
+        raise NotFound("Single sign-on is not configured for this organization.", code="sso_not_configured")
+    return connection
+
+
+@transaction.atomic
+def sso_certificate_add(*, org: Organization, actor: User | None, pem: str) -> SSOCertificate:
+    """Add the IdP's next signing certificate (rotation): at most two at once."""
+    connection = _locked_connection(org)
+    cert = parse_certificate(pem)
+    existing = connection.certificates.filter(sha256_fingerprint=cert["sha256_fingerprint"]).first()
+    if existing is not None:
+        return existing
+    if cert["not_after"] <= timezone.now():
+        raise ServiceError(f"This certificate expired on {cert['not_after']:%Y-%m-%d}.", code="certificate_expired")
+    if connection.certificates.count() >= MAX_ACTIVE_CERTIFICATES:
+        raise Conflict("Two certificates are already active; remove the old one first.", code="too_many_certificates")
+    created = SSOCertificate.objects.create(org=org, connection=connection, **cert)
+    audit_record(org=org, actor=actor, event=SSOEvents.CERTIFICATE_ADDED, target=connection,
+                 new={"fingerprint": created.sha256_fingerprint, "not_after": created.not_after.isoformat()})
+    return created
+
+
+@transaction.atomic
+def sso_certificate_remove(*, org: Organization, actor: User | None, certificate_id) -> bool:
+    connection = _locked_connection(org)
+    cert = SSOCertificate.objects.filter(org=org, connection=connection, pk=certificate_id).first()
+    if cert is None:
+        return False
+    if connection.certificates.count() <= 1:
+        raise Conflict("The last signing certificate cannot be removed; add the new one first.",
+                       code="last_certificate")
+    audit_record(org=org, actor=actor, event=SSOEvents.CERTIFICATE_REMOVED, target=connection,
+                 old={"fingerprint": cert.sha256_fingerprint})
+    cert.delete()
+    return True
+
+
+def connection_certificates(connection: SSOConnection) -> list[str]:
+    return [c.pem for c in connection.certificates.all() if not c.is_expired]
+
+
+# Enable and disable ----------------------------------------------------------
+
+
+class SSONotAvailable(NotAllowed):
+    code = "sso_unavailable"
+
+
+def _plan_message(org: Organization) -> str:
+    return (f"Single sign-on is not included in {org.name}'s {org.get_plan_display()} plan. It is available on "
+            "Scaler and Scaler Pro with the SSO add-on, and on Enterprise: contact us to change your plan.")
+
+
+@transaction.atomic
+def sso_enable(*, org: Organization, actor: User | None) -> SSOConnection:
+    """E1–E4: record who will be removed, revoke pending invitations, and queue the
+    removal job on commit. The request does a fixed number of queries whatever
+    the organization's size (one INSERT … SELECT records the removals)."""
+    org = Organization.objects.select_for_update().get(pk=org.pk)
+    if not org.sso_available:
+        raise SSONotAvailable(_plan_message(org))
+    connection = SSOConnection.objects.select_for_update().filter(org=org).first()
+    if connection is None or not connection.certificates.exists():
+        raise Conflict("Configure your identity provider before enabling single sign-on.", code="sso_not_configured")
+    if connection.is_enabled:
+        return connection
+    revoked = invitation_revoke_all(org=org, actor=actor, reason="sso_enabled")
+    now = timezone.now()
+    removal = SSORemoval._meta.db_table
+    membership = Membership._meta.db_table
+    with db_connection.cursor() as cursor:
+        # Upsert: a member removed by an earlier enable (and back since) is pending again.
+        cursor.execute(
+            f"INSERT INTO {removal} (org_id, user_id, created_at, removed_at) "
+            f"SELECT org_id, user_id, %s, NULL FROM {membership} WHERE org_id = %s AND role <> %s "
+            f"ON CONFLICT (org_id, user_id) DO UPDATE SET removed_at = NULL, created_at = excluded.created_at",
+            [now, org.pk, Membership.Role.ADMIN],
+        )
+    total = SSORemoval.objects.filter(org=org, removed_at__isnull=True).count()
+    connection.state = SSOConnection.State.ENABLED
+    connection.enabled_at = now
+    connection.enabled_by = actor
+    connection.removal_total = total
+    connection.removal_done = 0
+    connection.removal_status = SSOConnection.RemovalStatus.RUNNING if total else SSOConnection.RemovalStatus.DONE
+    connection.removal_finished_at = None if total else now
+    connection.save()
+    audit_record(org=org, actor=actor, event=SSOEvents.ENABLED, target=connection,
+                 old={"state": SSOConnection.State.CONFIGURED},
+                 new={"state": SSOConnection.State.ENABLED, "members_to_remove": total,
+                      "invitations_revoked": revoked})
+    sso_enabled.send(sender=SSOConnection, org=org, actor=actor)
+    if total:
+        from .tasks import remove_non_admins
+
+        org_id = org.pk
+        transaction.on_commit(lambda: remove_non_admins.delay(org_id))
+    return connection
+
+
+@transaction.atomic
+def sso_disable(*, org: Organization, actor: User | None) -> SSOConnection:
+    """D1: password sign-in works again (the E2 check reads the enabled state).
+    D2: Directory Sync goes off with it (receivers of `sso_disabled`, in this
+    transaction). Memberships stay; removals not yet done are dropped."""
+    connection = _locked_connection(org)
+    if not connection.is_enabled:
+        return connection
+    dropped = SSORemoval.objects.filter(org=org, removed_at__isnull=True).delete()[0]
+    connection.state = SSOConnection.State.CONFIGURED
+    if connection.removal_status == SSOConnection.RemovalStatus.RUNNING:
+        connection.removal_status = SSOConnection.RemovalStatus.DONE
+        connection.removal_finished_at = timezone.now()
+    connection.save()
+    audit_record(org=org, actor=actor, event=SSOEvents.DISABLED, target=connection,
+                 old={"state": SSOConnection.State.ENABLED},
+                 new={"state": SSOConnection.State.CONFIGURED, "pending_removals_dropped": dropped})
+    sso_disabled.send(sender=SSOConnection, org=org, actor=actor)
+    return connection
+
+
+def _remove_pending(org: Organization, connection: SSOConnection, pending: list[tuple[int, int]]) -> list[int]:
+    """Carry out removal intents (id, user_id): memberships go in one batch, intents are marked done."""
+    removed = membership_remove_batch(org=org, user_ids=[user_id for _, user_id in pending], actor=None,
+                                      reason="sso_enabled", actor_label="sso enable")
+    SSORemoval.objects.filter(pk__in=[pk for pk, _ in pending]).update(removed_at=timezone.now())
+    SSOConnection.objects.filter(pk=connection.pk).update(removal_done=F("removal_done") + len(pending))
+    if removed:
+        from .tasks import send_removal_emails
+
+        org_id = org.pk
+        transaction.on_commit(lambda: send_removal_emails.delay(org_id, removed))
+    return removed
+
+
+def sso_removal_run_batch(*, org: Organization, batch_size: int = REMOVAL_BATCH_SIZE) -> int:
+    """One batch of the enable job, in its own transaction: a crash loses at most
+    this batch's uncommitted work, and the next run picks up the rest. Returns how
+    many intents it handled (0: nothing left)."""
+    with transaction.atomic():
+        connection = SSOConnection.objects.select_for_update().filter(org=org).first()
+        if connection is None or not connection.is_enabled:
+            return 0
+        pending = list(
+            SSORemoval.objects.filter(org=org, removed_at__isnull=True).order_by("pk")
+            .values_list("pk", "user_id")[:batch_size]
+        )
+        if not pending:
+            if connection.removal_status != SSOConnection.RemovalStatus.DONE:
+                connection.removal_status = SSOConnection.RemovalStatus.DONE
+                connection.removal_finished_at = timezone.now()
+                connection.save(update_fields=["removal_status", "removal_finished_at", "updated_at"])
+                audit_record(org=org, actor=None, actor_label="sso enable", event=SSOEvents.REMOVAL_FINISHED,
+                             target=connection, new={"removed": connection.removal_done})
+            return 0
+        _remove_pending(org, connection, pending)
+        return len(pending)
+
+
+def sso_removal_run(*, org: Organization, batch_size: int = REMOVAL_BATCH_SIZE, max_batches: int | None = None) -> int:
+    handled = batches = 0
+    while max_batches is None or batches < max_batches:
+        count = sso_removal_run_batch(org=org, batch_size=batch_size)
+        if not count:
+            break
+        handled += count
+        batches += 1
+    return handled
+
+
+# Login -----------------------------------------------------------------------
+
+
+@dataclass
+class LoginResult:
+    user: User | None
+    status: str  # "signed_in" or "pending_link"
+    email: str = ""
+
+
+def mapped_profile(connection: SSOConnection, name_id: str, attributes: dict) -> dict:
+    """Email and names from the assertion, through the connection's attribute mapping."""
+
+    def first(name):
+        values = attributes.get(name) or []
+        return (values[0] if values else "") or ""
+
+    email = first(connection.email_attribute) or (name_id if "@" in (name_id or "") else "")
+    email = normalize_email(email)
+    try:
+        validate_email(email)
+    except ValidationError:
+        email = ""
+    return {
+        "email": email,
+        "first_name": first(connection.first_name_attribute).strip()[:150],
+        "last_name": first(connection.last_name_attribute).strip()[:150],
+    }
+
+
+def _link_identity(*, org: Organization, user: User, name_id: str) -> SSOIdentity:
+    now = timezone.now()
+    identity = SSOIdentity.objects.select_for_update().filter(user=user).first()
+    if identity is None:
+        identity = SSOIdentity.objects.create(org=org, user=user, name_id=name_id, first_sso_login_at=now,
+                                              last_sso_login_at=now)
+    else:
+        if identity.org_id != org.pk:
+            identity.org = org
+            identity.first_sso_login_at = now
+        identity.name_id = name_id
+        identity.first_sso_login_at = identity.first_sso_login_at or now
+        identity.last_sso_login_at = now
+        identity.save()
+    return identity
+
+
+def _join_as_member(*, org: Organization, user: User) -> Membership:
+    """E3, with E5/E6 following from a fresh membership. A member the enable job has
+    not reached yet is removed now, so they come back exactly as a removed member would."""
+    pending = list(SSORemoval.objects.filter(org=org, user=user, removed_at__isnull=True).values_list("pk", "user_id"))
+    if pending:
+        connection = SSOConnection.objects.get(org=org)
+        _remove_pending(org, connection, pending)
+    return membership_add(org=org, user=user, role=Membership.Role.MEMBER, actor=None, reason="sso_jit",
+                          actor_label=IDP_LABEL)
+
+
+@transaction.atomic
+def sso_login(*, org: Organization, name_id: str, attributes: dict) -> LoginResult:
+    """Sign-in through this organization's IdP, after the response has been validated."""
+    connection = SSOConnection.objects.select_related("org").filter(org=org).first()
+    if connection is None or not connection.is_enabled:
+        raise SSOLoginRefused(f"Single sign-on is not enabled for {org.name}.", code="sso_not_enabled")
+    profile = mapped_profile(connection, name_id, attributes)
+    identity = SSOIdentity.objects.select_related("user").filter(org=org, name_id=name_id).first()
+    user = identity.user if identity else None
+    if user is None:
+        if not profile["email"]:
+            raise SSOLoginRefused("Your identity provider did not send an email address for you.", code="no_email")
+        user = User.objects.filter(email=profile["email"]).first()
+    if user is not None:
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if not user.is_active:
+            raise SSOLoginRefused("This account is deactivated.", code="account_inactive")
+        linked = SSOIdentity.objects.select_related("org").filter(user=user).first()
+        if linked is not None and linked.org_id != org.pk and SSOConnection.objects.filter(
+                org_id=linked.org_id, state=SSOConnection.State.ENABLED).exists():
+            raise SSOLoginRefused(
+                f"{user.email} already signs in through {linked.org.name}'s single sign-on; an email address can "
+                "be linked to only one SSO organization. Ask your administrator to use another address.",
+                code="linked_to_other_org",
+            )
+        from .selectors import tied_to_org
+
+        if (linked is None or linked.org_id != org.pk) and not tied_to_org(org=org, user=user):
+            _pending_link_create(org=org, user=user, name_id=name_id, profile=profile)
+            return LoginResult(user=None, status="pending_link", email=user.email)
+        changed = []
+        for field in ("first_name", "last_name"):
+            if profile[field] and not getattr(user, field):
+                setattr(user, field, profile[field])
+                changed.append(field)
+        if changed:
+            user.save(update_fields=changed)
+    else:
+        user = User.objects.create_user(profile["email"], None, first_name=profile["first_name"],
+                                        last_name=profile["last_name"])
+    _link_identity(org=org, user=user, name_id=name_id)
+    membership = Membership.objects.filter(org=org, user=user).first()
+    if membership is None or SSORemoval.objects.filter(org=org, user=user, removed_at__isnull=True).exists():
+        membership = _join_as_member(org=org, user=user)
+    audit_record(org=org, actor=user, event=SSOEvents.LOGIN, target=membership, target_label=user.email,
+                 new={"name_id": name_id, "role": membership.role})
+    return LoginResult(user=user, status="signed_in", email=user.email)
+
+
+def _pending_link_create(*, org: Organization, user: User, name_id: str, profile: dict) -> None:
+    token = secrets.token_urlsafe(32)
+    link = PendingLink.objects.create(
+        org=org, user=user, token_hash=hash_secret(token), name_id=name_id,
+        first_name=profile["first_name"], last_name=profile["last_name"],
+        expires_at=timezone.now() + PENDING_LINK_TTL,
+    )
+    audit_record(org=org, actor=None, actor_label=IDP_LABEL, event=SSOEvents.LINK_PENDING, target=link,
+                 target_label=user.email, new={"name_id": name_id})
+    from .tasks import send_link_email
+
+    url = f"{settings.BASE_URL}/sso/link/{token}/"
+    link_id = link.pk
+    transaction.on_commit(lambda: send_link_email.delay(link_id, url))
+
+
+def pending_link_lookup(token: str) -> PendingLink:
+    link = PendingLink.objects.select_related("org", "user").filter(token_hash=hash_secret(token or "")).first()
+    if link is None or link.used_at is not None or link.expires_at <= timezone.now():
+        raise ServiceError("This confirmation link is not valid or has expired. Sign in with SSO again to get a "
+                           "new one.", code="link_invalid")
+    return link
+
+
+@transaction.atomic
+def sso_link_confirm(*, token: str) -> LoginResult:
+    """The account's owner confirmed from the emailed link: link it and sign in."""
+    link = pending_link_lookup(token)
+    link = PendingLink.objects.select_for_update().select_related("org", "user").get(pk=link.pk)
+    if link.used_at is not None:
+        raise ServiceError("This confirmation link has already been used.", code="link_used")
+    org, user = link.org, link.user
+    if not SSOConnection.objects.filter(org=org, state=SSOConnection.State.ENABLED).exists():
+        raise SSOLoginRefused(f"Single sign-on is no longer enabled for {org.name}.", code="sso_not_enabled")
+    linked = SSOIdentity.objects.filter(user=user).exclude(org=org).select_related("org").first()
+    if linked is not None and SSOConnection.objects.filter(org_id=linked.org_id,
+                                                           state=SSOConnection.State.ENABLED).exists():
+        raise SSOLoginRefused(f"{user.email} already signs in through {linked.org.name}'s single sign-on.",
+                              code="linked_to_other_org")
+    link.used_at = timezone.now()
+    link.save(update_fields=["used_at"])
+    _link_identity(org=org, user=user, name_id=link.name_id)
+    membership = Membership.objects.filter(org=org, user=user).first() or _join_as_member(org=org, user=user)
+    audit_record(org=org, actor=user, event=SSOEvents.LINK_CONFIRMED, target=membership, target_label=user.email,
+                 new={"name_id": link.name_id})
+    return LoginResult(user=user, status="signed_in", email=user.email)
+
+
+# Verified domains ------------------------------------------------------------
+
+
+def _clean_domain(domain: str) -> str:
+    domain = (domain or "").strip().lower().rstrip(".")
+    labels = domain.split(".")
+    if (len(domain) > 253 or len(labels) < 2 or
+            not all(label and len(label) <= 63 and label.replace("-", "").isalnum() and label.isascii()
+                    and not label.startswith("-") and not label.endswith("-") for label in labels)):
+        raise ServiceError("Enter a domain name such as example.com.", code="invalid_domain")
+    return domain
+
+
+@transaction.atomic
+def domain_add(*, org: Organization, actor: User | None, domain: str) -> VerifiedDomain:
+    domain = _clean_domain(domain)
+    existing = VerifiedDomain.objects.filter(org=org, domain=domain).first()
+    if existing is not None:
+        return existing
+    record = VerifiedDomain.objects.create(org=org, domain=domain, txt_token=secrets.token_hex(16))
+    audit_record(org=org, actor=actor, event=SSOEvents.DOMAIN_ADDED, target=record)
+    return record
+
+
+@transaction.atomic
+def domain_verify(*, org: Organization, actor: User | None, domain_id, resolver=None) -> VerifiedDomain:
+    record = VerifiedDomain.objects.select_for_update().filter(org=org, pk=domain_id).first()
+    if record is None:
+        raise NotFound("No such domain.")
+    if record.verified_at is not None:
+        return record
+    values = dns.txt_records(record.domain, resolver=resolver)
+    if record.txt_record not in values:
+        raise ServiceError(f"No TXT record “{record.txt_record}” found on {record.domain} yet; DNS changes can take "
+                           "a while to appear.", code="domain_not_verified")
+    record.verified_at = timezone.now()
+    record.save(update_fields=["verified_at", "updated_at"])
+    audit_record(org=org, actor=actor, event=SSOEvents.DOMAIN_VERIFIED, target=record)
+    return record
+
+
+@transaction.atomic
+def domain_remove(*, org: Organization, actor: User | None, domain_id) -> bool:
+    record = VerifiedDomain.objects.filter(org=org, pk=domain_id).first()
+    if record is None:
+        return False
+    audit_record(org=org, actor=actor, event=SSOEvents.DOMAIN_REMOVED, target=record)
+    record.delete()
+    return True
+
+
+def record_rejection(*, org: Organization, code: str, reason: str, extra: dict | None = None) -> None:
+    """An audit event for a refused SAML response or login (its own transaction)."""
+    with transaction.atomic():
+        audit_record(org=org, actor=None, actor_label=IDP_LABEL, event=SSOEvents.LOGIN_REJECTED,
+                     new={"code": code, "reason": reason[:2000], **(extra or {})})

@@ -1,0 +1,236 @@
+"""The public SAML endpoints (SPEC §3): /sso/, login, ACS, metadata, link
+confirmation. Thin: validation in sso.saml, state changes in sso.services."""
+import logging
+
+from django.contrib.auth import login
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import normalize_email
+from accounts.views import safe_relative_path
+from orgs.audit import audit_record
+from orgs.errors import ServiceError
+from orgs.models import Membership, Organization
+
+from . import saml, services, state
+from .events import SSOEvents
+from .models import SSOConnection, SSOIdentity
+
+log = logging.getLogger(__name__)
+BACKEND = "accounts.backends.EmailBackend"
+
+GENERIC_FAILURE = "We could not sign you in with single sign-on."
+WHAT_TO_DO = ("Start again from your organization's sign-in page. If it keeps failing, tell your "
+              "organization's administrator the time it happened: the exact reason is in the organization's "
+              "audit log.")
+
+
+def _error(request, *, status: int, title: str = GENERIC_FAILURE, detail: str = WHAT_TO_DO, org=None):
+    response = render(request, "sso/error.html", {"title": title, "detail": detail, "org": org}, status=status)
+    return response
+
+
+def _reject(request, org, connection, code: str, reason: str, *, status: int = 400):
+    services.record_rejection(org=org, code=code, reason=reason)
+    return _error(request, status=status, org=org)
+
+
+def _org_and_connection(org_slug: str):
+    org = Organization.objects.filter(slug=org_slug).first()
+    if org is None:
+        raise Http404("No such organization.")
+    return org, SSOConnection.objects.filter(org=org).prefetch_related("certificates").first()
+
+
+@require_http_methods(["GET", "POST"])
+def sso_start(request):
+    """“Sign in with SSO”: an email (its account's SSO organization, or its verified
+    domain's) or an organization slug → that organization's login."""
+    query = (request.POST.get("identifier") or request.GET.get("org") or "").strip()
+    next_url = safe_relative_path(request.POST.get("next") or request.GET.get("next") or "", "")
+    error = ""
+    if query:
+        org = None
+        if "@" in query:
+            email = normalize_email(query)
+            identity = SSOIdentity.objects.select_related("org").filter(user__email=email).first()
+            if identity is not None:
+                org = identity.org
+            else:
+                from .models import VerifiedDomain
+
+                domain = email.rpartition("@")[2]
+                found = VerifiedDomain.objects.select_related("org").filter(domain=domain,
+                                                                            verified_at__isnull=False)
+                orgs = [d.org for d in found]
+                org = orgs[0] if len(orgs) == 1 else None
+        else:
+            org = Organization.objects.filter(slug=query.lower()).first()
+        if org is not None and SSOConnection.objects.filter(org=org, state=SSOConnection.State.ENABLED).exists():
+            target = f"/sso/{org.slug}/login/"
+            return redirect(target + (f"?next={next_url}" if next_url else ""))
+        error = "We found no organization with single sign-on for that. Check the spelling, or use your organization's name as it appears in its URL."
+    return render(request, "sso/start.html", {"query": query, "error": error, "next": next_url},
+                  status=200 if not error else 404)
+
+
+def _start_flow(request, org, connection, *, next_url: str, purpose: str):
+    certificates = services.connection_certificates(connection)
+    browser_secret = request.COOKIES.get(state.STATE_COOKIE) or state.new_browser_secret()
+    # The AuthnRequest ID is known only after onelogin builds it; the RelayState is
+    # reserved first and the state stored right after, under it.
+    import secrets
+
+    placeholder = secrets.token_urlsafe(32)
+    url, request_id = saml.authn_request_url(connection, certificates, placeholder)
+    relay_state = state.state_create(org_slug=org.slug, request_id=request_id, next_url=next_url,
+                                     purpose=purpose, browser_secret=browser_secret)
+    url = url.replace(f"RelayState={placeholder}", f"RelayState={relay_state}")
+    response = HttpResponseRedirect(url)
+    state.set_state_cookie(response, browser_secret)
+    return response
+
+
+@require_GET
+def sso_login(request, org_slug):
+    org, connection = _org_and_connection(org_slug)
+    if connection is None or not connection.is_enabled:
+        return _error(request, status=404, title="Single sign-on is not enabled for this organization.",
+                      detail="Sign in with your email and password instead, or ask your administrator.", org=org)
+    next_url = safe_relative_path(request.GET.get("next", ""), "/")
+    return _start_flow(request, org, connection, next_url=next_url, purpose="login")
+
+
+def _read_post(request):
+    try:
+        return request.POST.get("SAMLResponse"), request.POST.get("RelayState", "")
+    except RequestDataTooBig:
+        raise saml.SAMLRejected("too_large", "The POST body exceeds the server's upload limit.") from None
+
+
+@csrf_exempt
+@require_POST
+def acs(request, org_slug):
+    org, connection = _org_and_connection(org_slug)
+    try:
+        encoded, relay_state = _read_post(request)
+    except saml.SAMLRejected as exc:
+        return _reject(request, org, connection, exc.code, exc.reason, status=413)
+    if connection is None:
+        return _reject(request, org, connection, "not_configured", "SSO is not configured for this organization.",
+                       status=404)
+    relay_state = relay_state or ""
+    try:
+        in_response_to = saml.prevalidate(encoded)
+    except saml.SAMLRejected as exc:
+        return _reject(request, org, connection, exc.code, exc.reason, status=413 if exc.code == "too_large" else 400)
+    flow = state.state_consume(relay_state, org_slug=org.slug,
+                               browser_secret=request.COOKIES.get(state.STATE_COOKIE)) if relay_state else None
+    if flow is not None:
+        request_id, next_url, purpose = flow["request_id"], flow["next"], flow["purpose"]
+    else:
+        # No login started here by this browser: an unsolicited (IdP-initiated)
+        # response, or a stale/foreign RelayState.
+        if in_response_to:
+            return _reject(request, org, connection, "unknown_in_response_to",
+                           f"InResponseTo {in_response_to!r} names no pending login request of this browser "
+                           "(expired, already used, or started elsewhere).", status=403)
+        if not connection.allow_idp_initiated:
+            return _reject(request, org, connection, "unsolicited_not_allowed",
+                           "An unsolicited (IdP-initiated) response arrived but this organization does not allow "
+                           "IdP-initiated sign-in.", status=403)
+        request_id, purpose = None, "login"
+        next_url = safe_relative_path(relay_state, "") if relay_state else "/"
+        if not next_url:
+            return _reject(request, org, connection, "unsafe_relay_state",
+                           f"RelayState {relay_state[:200]!r} is not a relative path on this site.")
+
+    try:
+        assertion = saml.validate_response(connection, services.connection_certificates(connection), encoded,
+                                           request_id=request_id)
+    except saml.SAMLRejected as exc:
+        return _reject(request, org, connection, exc.code, exc.reason,
+                       status=413 if exc.code == "too_large" else 400)
+    if not state.assertion_first_use(org_slug=org.slug, assertion_id=assertion.assertion_id,
+                                     not_on_or_after=assertion.not_on_or_after):
+        return _reject(request, org, connection, "replay",
+                       f"Assertion {assertion.assertion_id!r} was already used.", status=403)
+
+    if purpose == "test":
+        return _test_result(request, org, connection, assertion)
+
+    try:
+        result = services.sso_login(org=org, name_id=assertion.name_id, attributes=assertion.attributes)
+    except ServiceError as exc:
+        services.record_rejection(org=org, code=exc.code, reason=exc.message,
+                                  extra={"name_id": assertion.name_id})
+        return _error(request, status=exc.status, title="You cannot sign in here with single sign-on.",
+                      detail=exc.message, org=org)
+    if result.status == "pending_link":
+        return render(request, "sso/check_email.html", {"org": org, "email": result.email}, status=202)
+    login(request, result.user, backend=BACKEND)
+    return redirect(next_url or "/")
+
+
+def _test_result(request, org, connection, assertion):
+    """Issue item 7: what the IdP sent and what it maps to; nothing changes."""
+    from .selectors import sso_identity_of
+    from accounts.models import User
+
+    profile = services.mapped_profile(connection, assertion.name_id, assertion.attributes)
+    diagnosis = []
+    if not profile["email"]:
+        diagnosis.append(f"No email: the attribute “{connection.email_attribute}” is missing or empty and the "
+                         "NameID is not an email address. Change the attribute mapping or the IdP's claims.")
+    user = User.objects.filter(email=profile["email"]).first() if profile["email"] else None
+    if user is not None:
+        identity = sso_identity_of(user)
+        if identity is not None and identity.org_id != org.pk:
+            diagnosis.append(f"{user.email} is linked to another organization's SSO; sign-in would be refused "
+                             "if that organization enforces SSO.")
+        if not Membership.objects.filter(org=org, user=user).exists():
+            diagnosis.append(f"{user.email} is not a member; a real sign-in would add them as a member.")
+    elif profile["email"]:
+        diagnosis.append(f"No account for {profile['email']} yet; a real sign-in would create it.")
+    with_transaction_audit(org, request, assertion)
+    return render(request, "sso/test_result.html", {
+        "org": org, "assertion": assertion, "profile": profile, "diagnosis": diagnosis,
+        "connection": connection,
+    })
+
+
+def with_transaction_audit(org, request, assertion):
+    from django.db import transaction
+
+    with transaction.atomic():
+        audit_record(org=org, actor=request.user if request.user.is_authenticated else None,
+                     actor_label=None if request.user.is_authenticated else services.IDP_LABEL,
+                     event=SSOEvents.TEST_LOGIN, new={"name_id": assertion.name_id,
+                                                      "attributes": sorted(assertion.attributes)})
+
+
+@require_GET
+def metadata(request, org_slug):
+    if not Organization.objects.filter(slug=org_slug).exists():
+        raise Http404("No such organization.")
+    return HttpResponse(saml.sp_metadata_xml(org_slug), content_type="application/samlmetadata+xml")
+
+
+@require_http_methods(["GET", "POST"])
+def link_confirm(request, token):
+    """GET shows what will happen (mail scanners only GET); POST confirms."""
+    try:
+        link = services.pending_link_lookup(token)
+    except ServiceError as exc:
+        return _error(request, status=400, title="This link does not work.", detail=exc.message)
+    if request.method == "GET":
+        return render(request, "sso/link_confirm.html", {"link": link})
+    try:
+        result = services.sso_link_confirm(token=token)
+    except ServiceError as exc:
+        return _error(request, status=exc.status, title="This link does not work.", detail=exc.message)
+    login(request, result.user, backend=BACKEND)
+    return redirect("/")

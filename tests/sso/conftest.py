@@ -1,0 +1,71 @@
+import base64
+import zlib
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from lxml import etree
+
+from orgs.models import AuditEvent
+from sso.events import SSOEvents
+from sso.services import sso_configure, sso_enable
+
+from .idp import TestIdP
+
+
+@pytest.fixture(autouse=True)
+def _base_url(settings):
+    settings.BASE_URL = "http://testserver"
+
+
+@pytest.fixture
+def idp():
+    return TestIdP()
+
+
+@pytest.fixture
+def connection(org, admin_user, idp):
+    return sso_configure(org=org, actor=admin_user, idp_entity_id=idp.entity_id,
+                         idp_sso_url="https://idp.test/sso", certificates=[idp.cert_pem],
+                         attribute_preset="okta")
+
+
+@pytest.fixture
+def enabled(connection, org, admin_user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        sso_enable(org=org, actor=admin_user)
+    connection.refresh_from_db()
+    return connection
+
+
+def start_login(client, org_slug="acme", next_url=None):
+    """GET the SP login; returns (request_id, relay_state)."""
+    url = f"/sso/{org_slug}/login/" + (f"?next={next_url}" if next_url else "")
+    response = client.get(url)
+    assert response.status_code == 302, response.content
+    query = parse_qs(urlsplit(response["Location"]).query)
+    xml = zlib.decompress(base64.b64decode(query["SAMLRequest"][0]), -15)
+    request_id = etree.fromstring(xml).get("ID")
+    return request_id, query["RelayState"][0]
+
+
+def post_acs(client, saml_response, relay_state="", org_slug="acme"):
+    data = {"SAMLResponse": saml_response}
+    if relay_state is not None:
+        data["RelayState"] = relay_state
+    return client.post(f"/sso/{org_slug}/acs/", data)
+
+
+def rejections(org):
+    return list(AuditEvent.objects.filter(org=org, event=SSOEvents.LOGIN_REJECTED).order_by("pk"))
+
+
+def assert_rejected(client, response, org, code=None, status=None):
+    assert 400 <= response.status_code < 500, (response.status_code, response.content[:500])
+    if status:
+        assert response.status_code == status
+    assert "_auth_user_id" not in client.session
+    events = rejections(org)
+    assert events, "a rejected response must leave an audit event"
+    if code:
+        assert events[-1].new["code"] == code, events[-1].new
+    return events[-1]
