@@ -75,13 +75,9 @@ def paginate(request, queryset, *, source=None):
     return Paginator(queryset, settings.PAGE_SIZE).get_page(number)
 
 
-def _org_url(name: str, org, **kwargs) -> str:
-    return reverse(name, kwargs={"org_slug": org.slug, **kwargs})
-
-
-def _back(request, name: str, **kwargs):
+def _back(request, url_name: str, **kwargs):
     """Redirect to a list page, keeping the page the form was posted from."""
-    url = _org_url(name, request.org, **kwargs)
+    url = reverse(url_name, kwargs={"org_slug": request.org.slug, **kwargs})
     page = request.POST.get("page", "")
     if page.isdigit() and page != "1":
         url += "?" + urlencode({"page": page})
