@@ -1,0 +1,74 @@
+"""A page of members costs the same number of queries whatever the size of the organization."""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from orgs.models import Membership
+from teams.models import Team, TeamMember
+
+from .conftest import bearer_client, org_url
+
+pytestmark = pytest.mark.django_db
+
+
+def _grow(org, n: int, start: int) -> None:
+    users = User.objects.bulk_create([User(email=f"user{i:05}@bulk.test", password="!") for i in range(start, start + n)])
+    memberships = Membership.objects.bulk_create([Membership(org=org, user=u) for u in users])
+    team = Team.objects.get_or_create(org=org, name="Everyone")[0]
+    TeamMember.objects.bulk_create([TeamMember(org=org, team=team, membership=m) for m in memberships])
+
+
+def _queries(api, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = api.get(url)
+    assert response.status_code == 200
+    assert len(response.json()["results"]) > 0
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("who", ["session", "token"])
+def test_members_page_query_count_does_not_grow(org, admin_client, admin_token, who):
+    from .conftest import JSONClient
+
+    api = JSONClient(admin_client) if who == "session" else bearer_client(admin_token[1])
+    _grow(org, 10, 0)
+    api.get(org_url(org, "/members"))  # warm-up (session row, last_used_at update)
+    small = [_queries(api, org_url(org, "/members")), _queries(api, org_url(org, "/members") + "?offset=5&limit=200")]
+    _grow(org, 990, 10)
+    assert Membership.objects.filter(org=org).count() == 1001
+    large = [_queries(api, org_url(org, "/members")), _queries(api, org_url(org, "/members") + "?offset=500&limit=200")]
+    assert small == large
+    # auth (session + user, or token) + org/role + count + page + teams: a handful, not one per row.
+    assert large[0] <= 6
+
+
+def test_members_page_returns_teams_for_every_row(org, admin_client):
+    from .conftest import JSONClient
+
+    _grow(org, 60, 0)
+    rows = JSONClient(admin_client).get(org_url(org, "/members"), {"limit": 200}).json()["results"]
+    assert len(rows) == 61
+    assert all(r["teams"] == ["Everyone"] for r in rows if r["user"]["email"].endswith("@bulk.test"))
+
+
+@pytest.mark.parametrize("suffix", ["/teams", "/databases", "/service-tokens", "/invitations", "/audit-events"])
+def test_other_lists_query_count_does_not_grow(org, admin_client, admin_user, suffix):
+    from orgs.services import database_create, invitation_create, service_token_create
+    from teams.services import team_create
+
+    from .conftest import JSONClient
+
+    def add(i):
+        team_create(org=org, name=f"t{i}", actor=admin_user)
+        database_create(org=org, name=f"db{i}", actor=admin_user)
+        service_token_create(org=org, name=f"tok{i}", actor=admin_user)
+        invitation_create(org=org, email=f"i{i}@x.test", actor=admin_user)
+
+    api = JSONClient(admin_client)
+    add(0)
+    api.get(org_url(org, suffix))
+    small = _queries(api, org_url(org, suffix))
+    for i in range(1, 25):
+        add(i)
+    assert _queries(api, org_url(org, suffix)) == small
