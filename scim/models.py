@@ -45,7 +45,10 @@ class DirectoryToken(models.Model):
 
 class DirectoryUser(models.Model):
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The account, found or created by email. Null while the IdP has sent no email
+    # (neither an email userName nor an `emails` value): no account, no membership yet.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+")
     membership = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     external_id = models.CharField(max_length=255, blank=True, default="")
     # The SCIM userName, lowercased (userName is case-insensitive, RFC 7643 §4.1.1).

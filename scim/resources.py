@@ -88,7 +88,7 @@ def _check_schemas(doc: dict, expected: str):
 @dataclass
 class UserFields:
     user_name: str  # lowercased
-    email: str  # the account's email, lowercased
+    email: str  # the account's email, lowercased; "" when none was sent
     external_id: str = ""
     given_name: str = ""
     family_name: str = ""
@@ -180,14 +180,14 @@ def parse_user(body, *, role_attribute: str) -> UserFields:
             addresses.append((value.lower(), kind.lower(), primary))
     search_email = next((a for a, k, _ in addresses if k == "work"), None) or next(
         (a for a, _, p in addresses if p), None) or (addresses[0][0] if addresses else "")
-    # The userName is the email; IdPs that send another userName must send an email too.
+    # The userName is the email; an IdP that sends another userName names the email in
+    # `emails`. With neither, the directory user waits for an email to get an account.
     if _is_email(user_name):
         account_email = user_name.lower()
     elif search_email and _is_email(search_email):
         account_email = search_email
     else:
-        raise bad_request("userName must be an email address (or an email must be given in “emails”).",
-                          "invalidValue")
+        account_email = ""
     role = _role_from(doc, role_attribute)
     raw = {k: copy.deepcopy(v) for k, v in doc.items()
            if k.lower() not in DISCARDED and k.lower() not in READ_ONLY and k != "schemas"}
@@ -213,10 +213,12 @@ def render_user(directory_user, *, base_path: str) -> dict:
         if key.lower() in ("active",):
             continue
         resource[key] = value
+    has_active = any(key.lower() == "active" for key in raw)
     if directory_user.external_id:
         resource[_ci_key(raw, "externalId")] = directory_user.external_id
     resource[_ci_key(raw, "userName")] = _ci_get(raw, "userName") or directory_user.user_name
-    resource["active"] = directory_user.active
+    if has_active or not directory_user.active:
+        resource["active"] = directory_user.active
     resource["meta"] = {
         "resourceType": "User",
         "created": directory_user.created_at.isoformat(),
@@ -274,7 +276,8 @@ def parse_group(body) -> GroupFields:
 
 
 def render_group(group, *, base_path: str, members=None) -> dict:
-    """`members`: (id, display) pairs, or None to leave the attribute out."""
+    """`members`: user ids, or None to leave the attribute out. No `display`: it would cost
+    a join per member, and neither Okta nor Entra reads it."""
     resource = {"schemas": [GROUP_URN], "id": str(group.pk)}
     for key, value in (group.raw or {}).items():
         resource[key] = value
@@ -283,8 +286,8 @@ def render_group(group, *, base_path: str, members=None) -> dict:
         resource["externalId"] = group.external_id
     if members is not None:
         resource["members"] = [
-            {"value": str(pk), "display": display, "$ref": _location(base_path, "Users", pk)}
-            for pk, display in members
+            {"value": str(pk), "$ref": _location(base_path, "Users", pk)}
+            for pk in members
         ]
     resource["meta"] = {
         "resourceType": "Group",

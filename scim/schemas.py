@@ -83,7 +83,6 @@ def group_schema() -> dict:
             _attr("members", "complex", multi=True, description="Members: ids of this organization's users.", sub=[
                 _attr("value", mutability="immutable", description="The member's id."),
                 _attr("$ref", "reference", mutability="immutable", ref_types=["User"]),
-                _attr("display", mutability="readOnly"),
             ]),
         ],
         "meta": {"resourceType": "Schema", "location": f"/Schemas/{GROUP_URN}"},

@@ -26,18 +26,17 @@ def directory_group_get(*, org: Organization, pk) -> DirectoryGroup | None:
     return DirectoryGroup.objects.filter(org=org, pk=pk).first()
 
 
-def group_members(*, group_ids) -> dict[int, list[tuple[int, str]]]:
-    """(user id, display) per group for a page of groups, in one query. Callers pass
-    groups already scoped to their organization."""
-    result: dict[int, list[tuple[int, str]]] = {}
+def group_members(*, group_ids) -> dict[int, list[int]]:
+    """Member user ids per group for a page of groups, in one query on the member
+    table alone. Callers pass groups already scoped to their organization."""
+    result: dict[int, list[int]] = {}
     if not group_ids:
         return result
     rows = (DirectoryGroupMember.objects.filter(group_id__in=list(group_ids))
             .order_by("group_id", "directory_user_id")
-            .values_list("group_id", "directory_user_id", "directory_user__display_name",
-                         "directory_user__user_name"))
-    for group_id, user_id, display_name, user_name in rows:
-        result.setdefault(group_id, []).append((user_id, display_name or user_name))
+            .values_list("group_id", "directory_user_id"))
+    for group_id, user_id in rows:
+        result.setdefault(group_id, []).append(user_id)
     return result
 
 

@@ -246,6 +246,9 @@ def _mirror_teams(org: Organization, directory_user: DirectoryUser) -> None:
 
 def _activate(org: Organization, directory: Directory, directory_user: DirectoryUser,
               fields: resources.UserFields, *, new: bool) -> None:
+    if directory_user.user_id is None:
+        directory_user.membership = None  # no email yet, so no account to add
+        return
     role = _managed_role(directory, fields)
     membership = Membership.objects.filter(org=org, user_id=directory_user.user_id).first()
     if membership is None:
@@ -297,8 +300,8 @@ def scim_user_create(*, org: Organization, directory: Directory, fields: resourc
                      actor=None) -> DirectoryUser:
     if _user_name_taken(org, fields.user_name):
         raise _uniqueness(f"A user with userName “{fields.user_name}” already exists.")
-    account = _account_for(fields.email, fields)
-    if DirectoryUser.objects.filter(org=org, user=account).exists():
+    account = _account_for(fields.email, fields) if fields.email else None
+    if account is not None and DirectoryUser.objects.filter(org=org, user=account).exists():
         raise _uniqueness(f"The account {fields.email} is already provisioned under another userName.")
     directory_user = DirectoryUser(
         org=org, user=account, user_name=fields.user_name, external_id=fields.external_id,
@@ -349,7 +352,8 @@ def scim_user_replace(*, org: Organization, directory: Directory, directory_user
     if fields.user_name != directory_user.user_name and _user_name_taken(org, fields.user_name,
                                                                         directory_user.pk):
         raise _uniqueness(f"A user with userName “{fields.user_name}” already exists.")
-    if fields.email != directory_user.user.email:
+    current_email = directory_user.user.email if directory_user.user_id else ""
+    if fields.email and fields.email != current_email:
         # The account is the person; another email is another account (SPEC E9 keeps accounts apart).
         other = User.objects.filter(email=fields.email).first()
         if other is not None and DirectoryUser.objects.filter(org=org, user=other).exclude(
@@ -357,10 +361,10 @@ def scim_user_replace(*, org: Organization, directory: Directory, directory_user
             raise _uniqueness(f"The account {fields.email} is already provisioned under another userName.")
     old = {"active": directory_user.active, "user_name": directory_user.user_name, "role": directory_user.role}
     was_active = directory_user.active
-    if fields.email != directory_user.user.email:
+    if fields.email and fields.email != current_email:
         if directory_user.membership_id:
             _deactivate(org, directory_user, reason="directory_email_changed")
-            was_active = False
+        was_active = False
         directory_user.user = _account_for(fields.email, fields)
     directory_user.user_name = fields.user_name
     directory_user.external_id = fields.external_id

@@ -17,5 +17,6 @@ urlpatterns = [
     re_path(r"^Groups/?$", views.groups, name="groups"),
     re_path(r"^Groups/\.search/?$", views.groups_search, name="groups_search"),
     re_path(r"^Groups/(?P<resource_id>[^/]+)/?$", views.group_detail, name="group"),
+    re_path(r"^\.search/?$", views.root_search, name="search"),
     re_path(r"^(?P<rest>.*)$", views.not_found_view, name="not_found"),
 ]

@@ -196,6 +196,13 @@ def schema_list(request, resource_id=None):
 
 
 @scim_view
+def root_search(request):
+    # Searching Users and Groups at once (RFC 7644 §3.4.3) is optional; 501 says so.
+    _methods(request, "POST")
+    raise ScimError(501, "Search across resource types is not supported; use /Users/.search or /Groups/.search.")
+
+
+@scim_view
 def not_found_view(request, rest=""):
     raise not_found("No such SCIM endpoint.")
 

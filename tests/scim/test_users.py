@@ -36,7 +36,6 @@ def test_duplicate_username_is_409_case_insensitive(scim):
 @pytest.mark.parametrize("body, scim_type", [
     ({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]}, "invalidValue"),
     ({"userName": 5}, "invalidValue"),
-    ({"userName": "not-an-email"}, "invalidValue"),
     ({"userName": "a@acme.test", "active": "maybe"}, "invalidValue"),
     ({"userName": "a@acme.test", "emails": "a@acme.test"}, "invalidValue"),
     ({"userName": "a@acme.test", "name": "Ann"}, "invalidValue"),
@@ -68,6 +67,18 @@ def test_username_not_email_uses_work_email(scim):
     assert response.status_code == 201, response.content
     assert response.json()["userName"] == "jdoe"
     assert User.objects.filter(email="john.doe@acme.test").exists()
+
+
+def test_user_without_any_email_waits_for_one(scim, org):
+    response = scim.post("Users", {"userName": "jdoe"})
+    assert response.status_code == 201, response.content
+    user_id = response.json()["id"]
+    directory_user = DirectoryUser.objects.get(pk=user_id)
+    assert directory_user.user_id is None and directory_user.membership_id is None
+    response = scim.patch(f"Users/{user_id}", patch_body(
+        {"op": "add", "path": "emails", "value": [{"value": "jdoe@acme.test", "type": "work"}]}))
+    assert response.status_code == 200, response.content
+    assert Membership.objects.get(org=org, user__email="jdoe@acme.test").directory_managed
 
 
 def test_existing_member_becomes_directory_managed(scim, org, member):
