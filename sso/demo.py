@@ -1,0 +1,24 @@
+"""Called by the `demo` command: point the demo organization's SSO at the built-in test IdP."""
+from django.conf import settings
+
+from . import test_idp
+from .models import SSOConnection
+from .services import sso_configure
+
+
+def load_demo(*, org, admins: list, members: list, stdout) -> None:
+    _, cert_pem = test_idp.keypair()
+    actor = admins[0] if admins else None
+    sso_configure(org=org, actor=actor, idp_entity_id=test_idp.entity_id(), idp_sso_url=test_idp.sso_url(),
+                  certificates=[cert_pem], attribute_preset="okta", allow_idp_initiated=True)
+    state = SSOConnection.objects.get(org=org).get_state_display()
+    enabled_note = "" if getattr(settings, "SAML_TEST_IDP", False) else (
+        "  (the test IdP answers only with SAML_TEST_IDP=true — `python dev.py run` sets it)\n")
+    stdout.write(
+        f"\nSingle sign-on: {org.name} is configured ({state.lower()}) against the built-in test IdP\n"
+        f"  {test_idp.entity_id()}\n{enabled_note}"
+        f"Try it: sign in as {admins[0].email if admins else 'an administrator'}, open "
+        f"{settings.BASE_URL}/orgs/{org.slug}/settings/authentication/, review the preview and enable SSO;\n"
+        f"then sign out and use {settings.BASE_URL}/sso/ (enter {org.slug}) — the test IdP lets you pick any "
+        f"demo user. Removed members ({', '.join(m.email for m in members[:3])}…) come back as members.\n"
+    )

@@ -1,0 +1,101 @@
+"""The built-in test IdP (off by default) and the demo configuration, end to end through the SP."""
+import io
+import re
+from html import unescape
+from urllib.parse import urlsplit
+
+import pytest
+
+from orgs.models import Membership
+from sso.models import SSOConnection
+from sso.services import sso_enable
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def idp_on(settings, tmp_path):
+    settings.SAML_TEST_IDP = True
+    settings.SAML_TEST_IDP_DIR = tmp_path
+
+
+def test_test_idp_is_off_by_default(client, settings):
+    settings.SAML_TEST_IDP = False
+    assert client.get("/sso/test-idp/metadata/").status_code == 404
+    assert client.get("/sso/test-idp/sso/").status_code == 404
+
+
+def test_demo_config_and_full_sp_initiated_flow(client, idp_on, org, admin_user, member,
+                                                django_capture_on_commit_callbacks):
+    from sso.demo import load_demo
+
+    out = io.StringIO()
+    load_demo(org=org, admins=[admin_user], members=[member.user], stdout=out)
+    assert "test IdP" in out.getvalue()
+    assert SSOConnection.objects.get(org=org).allow_idp_initiated
+    with django_capture_on_commit_callbacks(execute=True):
+        sso_enable(org=org, actor=admin_user)
+    assert not Membership.objects.filter(org=org, user=member.user).exists()
+
+    start = client.get("/sso/acme/login/?next=/orgs/acme/settings/members/")
+    idp_url = urlsplit(start["Location"])
+    assert idp_url.path == "/sso/test-idp/sso/"
+    page = client.get(f"{idp_url.path}?{idp_url.query}")
+    assert page.status_code == 200 and b"max@acme.test" in page.content
+    form = page.content.decode()
+    saml_request = unescape(re.search(r'name="SAMLRequest" value="([^"]+)"', form).group(1))
+    relay_state = unescape(re.search(r'name="RelayState" value="([^"]+)"', form).group(1))
+    posted = client.post("/sso/test-idp/sso/", {"SAMLRequest": saml_request, "RelayState": relay_state,
+                                                "email": "max@acme.test"})
+    html = posted.content.decode()
+    acs = re.search(r'action="([^"]+)"', html).group(1)
+    body = re.search(r'name="SAMLResponse" value="([^"]+)"', html).group(1)
+    relay = unescape(re.search(r'name="RelayState" value="([^"]*)"', html).group(1))
+    assert acs == "http://testserver/sso/acme/acs/"
+    done = client.post("/sso/acme/acs/", {"SAMLResponse": body, "RelayState": relay})
+    assert done.status_code == 302 and done["Location"] == "/orgs/acme/settings/members/"
+    m = Membership.objects.get(org=org, user=member.user)
+    assert m.role == "member" and not m.is_database_admin
+
+
+def test_idp_initiated_through_test_idp(client, idp_on, org, admin_user, member):
+    from sso.demo import load_demo
+
+    load_demo(org=org, admins=[admin_user], members=[], stdout=io.StringIO())
+    sso_enable(org=org, actor=admin_user)
+    html = client.post("/sso/test-idp/initiate/acme/", {"email": "ada@acme.test"}).content.decode()
+    body = re.search(r'name="SAMLResponse" value="([^"]+)"', html).group(1)
+    assert client.post("/sso/acme/acs/", {"SAMLResponse": body, "RelayState": ""}).status_code == 302
+    assert "_auth_user_id" in client.session
+
+
+def test_test_idp_rejects_bad_requests(client, idp_on):
+    assert client.get("/sso/test-idp/sso/?SAMLRequest=garbage").status_code == 400
+    assert client.get("/sso/test-idp/metadata/").status_code == 200
+
+
+def test_test_connection_shows_attributes_and_changes_nothing(admin_client, idp_on, org, admin_user):
+    from sso.demo import load_demo
+    from orgs.models import AuditEvent
+    from sso.events import SSOEvents
+
+    load_demo(org=org, admins=[admin_user], members=[], stdout=io.StringIO())
+    start = admin_client.get("/sso/acme/test/")
+    assert start.status_code == 302
+    idp_url = urlsplit(start["Location"])
+    page = admin_client.get(f"{idp_url.path}?{idp_url.query}").content.decode()
+    saml_request = unescape(re.search(r'name="SAMLRequest" value="([^"]+)"', page).group(1))
+    relay_state = unescape(re.search(r'name="RelayState" value="([^"]+)"', page).group(1))
+    html = admin_client.post("/sso/test-idp/sso/", {"SAMLRequest": saml_request, "RelayState": relay_state,
+                                                    "email": "newbie@acme.test"}).content.decode()
+    body = re.search(r'name="SAMLResponse" value="([^"]+)"', html).group(1)
+    relay = unescape(re.search(r'name="RelayState" value="([^"]*)"', html).group(1))
+    result = admin_client.post("/sso/acme/acs/", {"SAMLResponse": body, "RelayState": relay})
+    assert result.status_code == 200 and b"Test sign-in succeeded" in result.content
+    assert b"newbie@acme.test" in result.content and b"would create it" in result.content
+    assert not Membership.objects.filter(org=org, user__email="newbie@acme.test").exists()
+    assert AuditEvent.objects.filter(org=org, event=SSOEvents.TEST_LOGIN).exists()
+
+
+def test_member_cannot_start_test_connection(member_client, org, member):
+    assert member_client.get("/sso/acme/test/").status_code == 403
