@@ -74,6 +74,7 @@ def test_ds3_deactivation_removes_access(scim, org):
     client = Client()
     client.force_login(account, backend="accounts.backends.EmailBackend")
     assert Membership.objects.filter(org=org, user=account).exists()
+    assert client.get("/orgs/acme/settings/members/").status_code == 200
     scim.patch(f"Users/{user_id}", patch_body({"op": "replace", "path": "active", "value": False}))
     assert not Membership.objects.filter(org=org, user=account).exists()
     assert client.get("/orgs/acme/settings/members/").status_code == 404
