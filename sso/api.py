@@ -1,0 +1,150 @@
+"""SSO endpoints of the JSON API (SPEC §5): state and SP URLs, configure, preview, enable, disable."""
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from api.views import OrgScopedAPIView, error_responses
+
+from . import saml, services
+from .models import AttributePreset, SSOConnection
+from .selectors import enable_preview
+
+TAGS = ["sso"]
+
+
+class CertificateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject = serializers.CharField()
+    sha256_fingerprint = serializers.CharField()
+    not_after = serializers.DateTimeField()
+    expires_soon = serializers.BooleanField()
+    is_expired = serializers.BooleanField()
+
+
+class SSOStateSerializer(serializers.Serializer):
+    available = serializers.BooleanField()
+    state = serializers.ChoiceField(choices=["not_configured", *SSOConnection.State.values])
+    sp_entity_id = serializers.CharField()
+    acs_url = serializers.CharField()
+    metadata_url = serializers.CharField()
+    idp_entity_id = serializers.CharField(allow_blank=True)
+    idp_sso_url = serializers.CharField(allow_blank=True)
+    idp_slo_url = serializers.CharField(allow_blank=True)
+    attribute_preset = serializers.CharField(allow_blank=True)
+    email_attribute = serializers.CharField(allow_blank=True)
+    first_name_attribute = serializers.CharField(allow_blank=True)
+    last_name_attribute = serializers.CharField(allow_blank=True)
+    allow_idp_initiated = serializers.BooleanField()
+    certificates = CertificateSerializer(many=True)
+    enabled_at = serializers.DateTimeField(allow_null=True)
+    removal = serializers.DictField()
+
+
+class SSOConfigureSerializer(serializers.Serializer):
+    metadata_xml = serializers.CharField(required=False, max_length=1024 * 1024, trim_whitespace=False)
+    metadata_url = serializers.CharField(required=False, max_length=2048)
+    idp_entity_id = serializers.CharField(required=False, max_length=1024)
+    idp_sso_url = serializers.CharField(required=False, max_length=1024)
+    idp_slo_url = serializers.CharField(required=False, max_length=1024, allow_blank=True)
+    certificates = serializers.ListField(child=serializers.CharField(max_length=20_000), required=False,
+                                         min_length=1, max_length=2)
+    attribute_preset = serializers.ChoiceField(choices=AttributePreset.values, required=False)
+    email_attribute = serializers.CharField(required=False, max_length=255)
+    first_name_attribute = serializers.CharField(required=False, max_length=255, allow_blank=True)
+    last_name_attribute = serializers.CharField(required=False, max_length=255, allow_blank=True)
+    allow_idp_initiated = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
+        if unknown:
+            raise serializers.ValidationError({name: "Unknown field." for name in sorted(unknown)})
+        sources = [name for name in ("metadata_xml", "metadata_url") if name in attrs]
+        if len(sources) > 1:
+            raise serializers.ValidationError("Give metadata_xml or metadata_url, not both.")
+        if not attrs:
+            raise serializers.ValidationError("Nothing to configure.")
+        return attrs
+
+
+class PreviewSerializer(serializers.Serializer):
+    remove_count = serializers.IntegerField()
+    removed = serializers.ListField(child=serializers.EmailField(), help_text="First 100 emails.")
+    admins = serializers.ListField(child=serializers.EmailField())
+    database_admins_removed = serializers.IntegerField()
+    active_database_passwords = serializers.IntegerField()
+    active_service_tokens = serializers.IntegerField()
+    pending_invitations = serializers.IntegerField()
+
+
+def sso_state(org) -> dict:
+    connection = SSOConnection.objects.filter(org=org).prefetch_related("certificates").first()
+    certs = list(connection.certificates.all()) if connection else []
+    return {
+        "available": org.sso_available,
+        "state": connection.state if connection else "not_configured",
+        "sp_entity_id": saml.sp_entity_id(org.slug),
+        "acs_url": saml.acs_url(org.slug),
+        "metadata_url": saml.sp_entity_id(org.slug),
+        "idp_entity_id": connection.idp_entity_id if connection else "",
+        "idp_sso_url": connection.idp_sso_url if connection else "",
+        "idp_slo_url": connection.idp_slo_url if connection else "",
+        "attribute_preset": connection.attribute_preset if connection else "",
+        "email_attribute": connection.email_attribute if connection else "",
+        "first_name_attribute": connection.first_name_attribute if connection else "",
+        "last_name_attribute": connection.last_name_attribute if connection else "",
+        "allow_idp_initiated": connection.allow_idp_initiated if connection else False,
+        "certificates": [{"id": c.pk, "subject": c.subject, "sha256_fingerprint": c.sha256_fingerprint,
+                          "not_after": c.not_after, "expires_soon": c.expires_soon, "is_expired": c.is_expired}
+                         for c in certs],
+        "enabled_at": connection.enabled_at if connection else None,
+        "removal": {"status": connection.removal_status, "total": connection.removal_total,
+                    "done": connection.removal_done} if connection else {},
+    }
+
+
+class SSOView(OrgScopedAPIView):
+    @extend_schema(tags=TAGS, summary="SSO state and SP URLs", responses={200: SSOStateSerializer,
+                                                                          **error_responses(404)})
+    def get(self, request, org_slug):
+        return Response(SSOStateSerializer(sso_state(self.org)).data)
+
+    @extend_schema(tags=TAGS, summary="Configure the IdP (metadata XML, metadata URL, or fields)",
+                   request=SSOConfigureSerializer,
+                   responses={200: SSOStateSerializer, **error_responses(400, 403, 404)})
+    def put(self, request, org_slug):
+        data = dict(self.validated(SSOConfigureSerializer))
+        extra = {k: data.pop(k) for k in ("attribute_preset", "email_attribute", "first_name_attribute",
+                                          "last_name_attribute", "allow_idp_initiated") if k in data}
+        if "metadata_xml" in data:
+            services.sso_configure_from_metadata(org=self.org, actor=self.actor, xml=data["metadata_xml"], **extra)
+        elif "metadata_url" in data:
+            services.sso_configure_from_metadata_url(org=self.org, actor=self.actor, url=data["metadata_url"],
+                                                     **extra)
+        else:
+            services.sso_configure(org=self.org, actor=self.actor, **data, **extra)
+        return Response(SSOStateSerializer(sso_state(self.org)).data)
+
+
+class SSOPreviewView(OrgScopedAPIView):
+    member_methods = frozenset()
+
+    @extend_schema(tags=TAGS, summary="What enabling SSO would do", request=None,
+                   responses={200: PreviewSerializer, **error_responses(403, 404)})
+    def post(self, request, org_slug):
+        return Response(PreviewSerializer(enable_preview(org=self.org)).data)
+
+
+class SSOEnableView(OrgScopedAPIView):
+    @extend_schema(tags=TAGS, summary="Enable SSO (removes non-admin members in a background job)", request=None,
+                   responses={200: SSOStateSerializer, **error_responses(403, 404, 409)})
+    def post(self, request, org_slug):
+        services.sso_enable(org=self.org, actor=self.actor)
+        return Response(SSOStateSerializer(sso_state(self.org)).data)
+
+
+class SSODisableView(OrgScopedAPIView):
+    @extend_schema(tags=TAGS, summary="Disable SSO (password sign-in again; Directory Sync off)", request=None,
+                   responses={200: SSOStateSerializer, **error_responses(403, 404)})
+    def post(self, request, org_slug):
+        services.sso_disable(org=self.org, actor=self.actor)
+        return Response(SSOStateSerializer(sso_state(self.org)).data)
