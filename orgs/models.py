@@ -146,6 +146,10 @@ class Credential(TimestampedModel):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        # Audit events label their target with this.
+        return self.name
+
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None

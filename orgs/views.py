@@ -139,7 +139,8 @@ def _render_members(request, *, status: int = 200):
     return render(request, "orgs/members.html", {
         "page": page,
         "rows": rows,
-        "roles": Membership.Role.choices,
+        # Short labels keep the table narrow; the page header explains the roles.
+        "roles": [(Membership.Role.ADMIN, "Administrator"), (Membership.Role.MEMBER, "Member")],
         "is_admin": request.membership.is_admin,
     }, status=status)
 
@@ -469,7 +470,31 @@ def audit_log(request):
         return render(request, "orgs/audit_log.html", {"form": form, "page": None}, status=400)
     filters = form.filters() if form.is_bound else {}
     page = paginate(request, audit_event_list(org=request.org, **filters))
+    for event in page.object_list:
+        event.changes = _audit_changes(event.old, event.new)
     return render(request, "orgs/audit_log.html", {"form": form, "page": page})
+
+
+def _audit_value(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _audit_changes(old, new) -> list[dict]:
+    """An event's old → new as rows of (field, old, new), readable in a table cell."""
+    old = old if isinstance(old, dict) else ({"value": old} if old is not None else {})
+    new = new if isinstance(new, dict) else ({"value": new} if new is not None else {})
+    rows = []
+    for key in list(old) + [k for k in new if k not in old]:
+        rows.append({
+            "field": key.replace("_", " "),
+            "old": _audit_value(old[key]) if key in old else None,
+            "new": _audit_value(new[key]) if key in new else None,
+        })
+    return rows
 
 
 @org_view()

@@ -18,7 +18,7 @@ def test_members_table_shows_role_dba_teams_and_directory_badge(admin_client, or
     Membership.objects.filter(pk=member.pk).update(directory_managed=True, is_database_admin=True)
     body = admin_client.get(URL).content.decode()
     assert "max@acme.test" in body and "Backend" in body
-    assert "badge-directory" in body and "Managed by directory" in body
+    assert "badge-directory" in body and "Read-only" in body
     # No edit controls on the directory-managed row.
     assert f"/members/{member.pk}/role/" not in body and f"/members/{member.pk}/remove/" not in body
 
