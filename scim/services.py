@@ -336,7 +336,7 @@ def _search_email(fields: resources.UserFields) -> str:
 
 
 def _locked_user(org: Organization, directory_user_id) -> DirectoryUser:
-    found = (DirectoryUser.objects.select_for_update().select_related("user")
+    found = (DirectoryUser.objects.select_for_update(of=("self",)).select_related("user")
              .filter(org=org, pk=directory_user_id).first())
     if found is None:
         raise NotFound("User not found.")

@@ -1,0 +1,110 @@
+"""Directory Sync in the JSON API and on the settings page."""
+import pytest
+
+from scim.models import Directory, DirectoryToken, ScimRequestLog
+from teams.services import team_create
+
+from .conftest import ScimClient, enable_sso
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/organizations/acme/directory-sync"
+PAGE = "/orgs/acme/settings/directory-sync/"
+
+
+def test_api_enable_rotate_patch_disable(admin_client, sso_org):
+    state = admin_client.get(API)
+    assert state.status_code == 200 and state.json()["enabled"] is False
+    response = admin_client.post(API + "/enable")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["scim_base_url"].endswith("/scim/v2/acme/") and body["token"].startswith("ghscim_")
+    assert ScimClient(sso_org, body["token"]).get("Users").status_code == 200
+    assert "token" not in admin_client.get(API).json()
+    assert admin_client.post(API + "/enable").status_code == 409
+    rotated = admin_client.post(API + "/rotate-token").json()["token"]
+    assert ScimClient(sso_org, body["token"]).get("Users").status_code == 401
+    assert ScimClient(sso_org, rotated).get("Users").status_code == 200
+    response = admin_client.patch(API, {"manage_roles_via_idp": True}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["manage_roles_via_idp"] is True
+    response = admin_client.post(API + "/disable")
+    assert response.status_code == 200 and response.json()["enabled"] is False
+    assert ScimClient(sso_org, rotated).get("Users").status_code == 401
+
+
+def test_api_bad_input_and_permissions(admin_client, member_client, outsider_client, sso_org, member, other_org):
+    admin_client.post(API + "/enable")
+    before = Directory.objects.get(org=sso_org).manage_roles_via_idp
+    assert admin_client.patch(API, {"bogus": 1}, content_type="application/json").status_code == 400
+    assert admin_client.patch(API, {"manage_roles_via_idp": "maybe"}, content_type="application/json"
+                              ).status_code == 400
+    assert admin_client.patch(API, {"role_attribute": "no spaces!"}, content_type="application/json"
+                              ).status_code == 400
+    assert Directory.objects.get(org=sso_org).manage_roles_via_idp == before
+    assert member_client.get(API).status_code == 403
+    assert member_client.post(API + "/rotate-token").status_code == 403
+    assert outsider_client.get(API).status_code == 404
+    assert outsider_client.post(API + "/disable").status_code == 404
+    assert Directory.objects.get(org=sso_org).enabled
+
+
+def test_api_enable_without_sso_is_refused(admin_client, org):
+    response = admin_client.post(API + "/enable")
+    assert response.status_code == 403
+    assert not DirectoryToken.objects.exists()
+
+
+def test_page_enable_needs_confirmation_then_shows_token_once(admin_client, sso_org, admin_user):
+    team_create(org=sso_org, name="Legacy", actor=admin_user)
+    page = admin_client.get(PAGE)
+    assert page.status_code == 200
+    assert b"existing teams" in page.content and b"Enable directory sync" in page.content
+    refused = admin_client.post(PAGE, {"action": "enable"})
+    assert refused.status_code == 400 and not Directory.objects.filter(org=sso_org, enabled=True).exists()
+    response = admin_client.post(PAGE, {"action": "enable", "confirm": "yes"})
+    assert response.status_code == 200
+    token = response.context["secret"]
+    assert token.encode() in response.content and b"/scim/v2/acme/" in response.content
+    assert not sso_org.teams.exists()
+    again = admin_client.get(PAGE)
+    assert token.encode() not in again.content
+    ScimClient(sso_org, token).get("Users", filter='userName eq "x@acme.test"')
+    assert b"userName" in admin_client.get(PAGE).content  # the request log
+    assert ScimRequestLog.objects.filter(org=sso_org).count() == 1
+
+
+def test_page_rotate_settings_disable(admin_client, sso_org):
+    admin_client.post(PAGE, {"action": "enable", "confirm": "yes"})
+    rotated = admin_client.post(PAGE, {"action": "rotate"}).context["secret"]
+    assert ScimClient(sso_org, rotated).get("Users").status_code == 200
+    response = admin_client.post(PAGE, {"action": "settings", "manage_roles_via_idp": "on",
+                                        "role_attribute": "gh_role"})
+    assert response.status_code == 302
+    directory = Directory.objects.get(org=sso_org)
+    assert directory.manage_roles_via_idp and directory.role_attribute == "gh_role"
+    assert admin_client.post(PAGE, {"action": "settings", "role_attribute": "a b"}).status_code == 400
+    assert admin_client.post(PAGE, {"action": "nope"}).status_code == 400
+    assert admin_client.post(PAGE, {"action": "disable"}).status_code == 302
+    assert not Directory.objects.get(org=sso_org).enabled
+
+
+def test_page_is_admin_only_and_org_scoped(member_client, outsider_client, sso_org, member, other_org):
+    assert member_client.get(PAGE).status_code == 403
+    assert member_client.post(PAGE, {"action": "enable", "confirm": "yes"}).status_code == 403
+    assert outsider_client.get(PAGE).status_code == 404
+    assert not Directory.objects.filter(org=sso_org, enabled=True).exists()
+
+
+def test_page_without_sso_says_so(admin_client, org):
+    page = admin_client.get(PAGE)
+    assert b"requires single sign-on" in page.content
+
+
+def test_page_csrf_enforced(admin_user, sso_org):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user, backend="accounts.backends.EmailBackend")
+    assert client.post(PAGE, {"action": "enable", "confirm": "yes"}).status_code == 403
+    enable_sso(sso_org)
+    assert not Directory.objects.filter(org=sso_org, enabled=True).exists()
