@@ -5,6 +5,7 @@ transitions. Each service runs in one transaction and writes its audit event the
 SCIM parsing errors (ScimError) raised from here also roll the transaction back.
 """
 import hmac
+import threading
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -199,15 +200,39 @@ def directory_authenticate(*, secret: str, org_slug: str) -> DirectoryToken | No
     return token
 
 
+_log_lock = threading.Lock()
+_log_buffer: list[ScimRequestLog] = []
+LOG_FLUSH_SIZE = 50
+LOG_FLUSH_SECONDS = 2.0
+
+
 def scim_request_log_record(*, org: Organization, method: str, path: str, status: int, detail: str = "") -> None:
-    """Troubleshooting log: keep about the last ScimRequestLog.KEEP requests per organization."""
-    row = ScimRequestLog.objects.create(org=org, method=method[:10], path=path[:300], status=status,
-                                        detail=detail[:300])
-    if row.pk % 25 == 0:
-        cutoff = list(ScimRequestLog.objects.filter(org=org).order_by("-id")
+    """Troubleshooting log of the requests a directory received. Buffered per process
+    and written in one INSERT when 50 are waiting, the oldest is 2 s old, a request
+    failed, or the settings page reads the log — so a request does not pay a commit
+    of its own for it. About the last ScimRequestLog.KEEP rows are kept per organization."""
+    row = ScimRequestLog(org_id=org.pk, method=method[:10], path=path[:300], status=status, detail=detail[:300])
+    with _log_lock:
+        _log_buffer.append(row)
+        due = (len(_log_buffer) >= LOG_FLUSH_SIZE or status >= 400
+               or (timezone.now() - _log_buffer[0].created_at).total_seconds() >= LOG_FLUSH_SECONDS)
+    if due:
+        scim_request_log_flush()
+
+
+def scim_request_log_flush() -> int:
+    with _log_lock:
+        rows = list(_log_buffer)
+        _log_buffer.clear()
+    if not rows:
+        return 0
+    ScimRequestLog.objects.bulk_create(rows)
+    for org_id in {row.org_id for row in rows}:
+        cutoff = list(ScimRequestLog.objects.filter(org_id=org_id).order_by("-id")
                       .values_list("id", flat=True)[ScimRequestLog.KEEP:ScimRequestLog.KEEP + 1])
         if cutoff:
-            ScimRequestLog.objects.filter(org=org, id__lte=cutoff[0]).delete()
+            ScimRequestLog.objects.filter(org_id=org_id, id__lte=cutoff[0]).delete()
+    return len(rows)
 
 
 # Users ---------------------------------------------------------------------------------
@@ -250,12 +275,10 @@ def _activate(org: Organization, directory: Directory, directory_user: Directory
         directory_user.membership = None  # no email yet, so no account to add
         return
     role = _managed_role(directory, fields)
-    membership = Membership.objects.filter(org=org, user_id=directory_user.user_id).first()
-    if membership is None:
-        membership = membership_add(org=org, user=directory_user.user, role=role or Role.MEMBER, actor=None,
-                                    directory_managed=True, reason="directory_provisioned",
-                                    actor_label=DIRECTORY)
-    else:
+    # Returns an existing membership unchanged, or adds one (directory-managed, audited).
+    membership = membership_add(org=org, user=directory_user.user, role=role or Role.MEMBER, actor=None,
+                                directory_managed=True, reason="directory_provisioned", actor_label=DIRECTORY)
+    if membership.role != (role or membership.role) or not membership.directory_managed:
         if not membership.directory_managed:
             membership = membership_mark_directory_managed(org=org, membership=membership, actor=None,
                                                            actor_label=DIRECTORY)
@@ -298,25 +321,24 @@ def _uniqueness(detail):
 @transaction.atomic
 def scim_user_create(*, org: Organization, directory: Directory, fields: resources.UserFields,
                      actor=None) -> DirectoryUser:
-    if _user_name_taken(org, fields.user_name):
-        raise _uniqueness(f"A user with userName “{fields.user_name}” already exists.")
+    """POST /Users. Uniqueness (userName, and one directory user per account) is left to
+    the unique constraints: a conflict rolls everything back and answers 409."""
     account = _account_for(fields.email, fields) if fields.email else None
-    if account is not None and DirectoryUser.objects.filter(org=org, user=account).exists():
-        raise _uniqueness(f"The account {fields.email} is already provisioned under another userName.")
     directory_user = DirectoryUser(
         org=org, user=account, user_name=fields.user_name, external_id=fields.external_id,
         email=_search_email(fields), given_name=fields.given_name, family_name=fields.family_name,
         display_name=fields.display_name, emails=fields.emails, active=fields.active, role=fields.role,
         raw=fields.raw,
     )
-    try:
-        with transaction.atomic():
-            directory_user.save()
-    except IntegrityError:
-        raise _uniqueness(f"A user with userName “{fields.user_name}” already exists.") from None
     if fields.active:
         _activate(org, directory, directory_user, fields, new=True)
-        DirectoryUser.objects.filter(pk=directory_user.pk).update(membership=directory_user.membership)
+    try:
+        with transaction.atomic():
+            directory_user.save(force_insert=True)
+    except IntegrityError:
+        if _user_name_taken(org, fields.user_name):
+            raise _uniqueness(f"A user with userName “{fields.user_name}” already exists.") from None
+        raise _uniqueness(f"The account {fields.email} is already provisioned under another userName.") from None
     _audit(org, DirectoryEvents.USER_CREATED, target=directory_user, target_label=fields.user_name,
            new={"active": fields.active, "role": fields.role or None})
     return directory_user

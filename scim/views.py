@@ -210,13 +210,21 @@ def not_found_view(request, rest=""):
 # Users ---------------------------------------------------------------------------------
 
 
+def _page(qs, start, count):
+    """A page in stable id order and the total. A first page that is not full is the
+    whole result (Okta's and Entra's lookups), so it needs no COUNT."""
+    rows = list(qs.order_by("pk")[start - 1:start - 1 + count]) if count else []
+    if start == 1 and len(rows) < count:
+        return rows, len(rows)
+    return rows, qs.count()
+
+
 def _user_page(request, text, start, count, attributes, excluded):
     org = request.scim_org
     qs = selectors.directory_users(org=org)
     if text:
         qs = qs.filter(user_filter(text))
-    total = qs.count()
-    rows = list(qs.order_by("pk")[start - 1:start - 1 + count]) if count and total >= start else []
+    rows, total = _page(qs, start, count)
     items = [resources.project(resources.render_user(row, base_path=request.scim_base_path), attributes, excluded)
              for row in rows]
     return _json(schemas.list_response(items, total, start))
@@ -298,8 +306,7 @@ def _group_page(request, text, start, count, attributes, excluded):
     qs = selectors.directory_groups(org=org)
     if text:
         qs = qs.filter(pk__in=selectors.directory_groups(org=org).filter(group_filter(text)).values("pk"))
-    total = qs.count()
-    rows = list(qs.order_by("pk")[start - 1:start - 1 + count]) if count and total >= start else []
+    rows, total = _page(qs, start, count)
     return _json(schemas.list_response(_render_groups(request, rows, attributes, excluded), total, start))
 
 
@@ -361,6 +368,7 @@ def group_detail(request, resource_id):
 
 def _dashboard_context(request, **extra):
     org = request.org
+    services.scim_request_log_flush()
     directory = selectors.directory_of(org=org)
     context = {
         "directory": directory,

@@ -104,3 +104,12 @@ def assert_scim_error(response, status, scim_type=None):
     if scim_type:
         assert body.get("scimType") == scim_type, body
     return body
+
+
+@pytest.fixture(autouse=True)
+def _empty_request_log_buffer():
+    from scim import services
+
+    services._log_buffer.clear()
+    yield
+    services._log_buffer.clear()

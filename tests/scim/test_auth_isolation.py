@@ -92,8 +92,11 @@ def test_rate_limit_is_429_with_retry_after(scim, settings):
 
 
 def test_requests_are_logged_for_troubleshooting(scim):
+    from scim.services import scim_request_log_flush
+
     scim.get("Users", filter='userName eq "x@acme.test"')
-    scim.get("Users/12345")
+    assert ScimRequestLog.objects.count() == 0  # buffered
+    scim.get("Users/12345")  # an error flushes at once
     rows = list(ScimRequestLog.objects.filter(org=scim.org).order_by("id"))
     assert [(r.method, r.status) for r in rows] == [("GET", 200), ("GET", 404)]
     assert rows[0].path.startswith("/scim/v2/acme/Users?filter=")
