@@ -354,9 +354,10 @@ def group_detail(request, resource_id):
         group = services.scim_group_replace(org=org, group_id=pk, fields=resources.parse_group(body))
     elif request.method == "PATCH":
         operations = resources.parse_operations(_read_json(request))
-        group = services.scim_group_patch(org=org, group_id=pk, operations=operations)
+        services.scim_group_patch(org=org, group_id=pk, operations=operations)
         if attributes is None and excluded is None:
             return HttpResponse(status=204)
+        group = selectors.directory_group_get(org=org, pk=pk)
     else:
         services.scim_group_delete(org=org, group_id=pk)
         return HttpResponse(status=204)
