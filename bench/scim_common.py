@@ -38,6 +38,11 @@ TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT"
 
 def setup():
     setup_test_environment()
+    # Django empties the query log when each request starts; keep it so queries can be counted per request.
+    from django.core.signals import request_started
+    from django.db import reset_queries
+
+    request_started.disconnect(reset_queries)
     settings.ALLOWED_HOSTS = ["*"]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.DEBUG = False
@@ -73,6 +78,7 @@ class Timed:
         self.statements = []
 
     def call(self, fn, *args, **kwargs):
+        connection.queries_log.clear()
         with CaptureQueriesContext(connection) as captured:
             start = time.perf_counter()
             response = fn(*args, **kwargs)
