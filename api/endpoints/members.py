@@ -6,6 +6,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from orgs import selectors, services
+from orgs.models import Membership
 from teams.selectors import teams_by_membership
 
 from ..serializers import MemberSerializer, MemberUpdateSerializer
@@ -33,12 +34,31 @@ class _MemberMixin:
 class MemberListView(_MemberMixin, OrgScopedAPIView):
     @extend_schema(
         tags=TAGS, summary="List members",
-        description="Members with their role, database-administrator grant, directory-managed flag and teams, "
-        "ordered by email.",
+        description="Members with their role, database-administrator grant, directory-managed flag and teams. "
+        "Ordered by account (oldest account first): a stable order that an index serves, so a page costs the "
+        "same on an organization of 50,000 members as on one of ten.",
         responses={200: MemberSerializer(many=True), **error_responses(404)},
     )
     def get(self, request, org_slug):
-        return self.page(selectors.member_list(org=self.org), MemberSerializer, prepare=self.attach_teams)
+        return self.page(_MembersByAccount(self.org), MemberSerializer, prepare=self.attach_teams)
+
+
+class _MembersByAccount:
+    """The members of `org` for the paginator, by a deferred join: the page's user ids come from an
+    index-only scan of the (org, user) unique index, in a subquery, and only those rows are joined to
+    their users. Sorting by email instead would join and sort every member on each request."""
+
+    def __init__(self, org):
+        self.org = org
+        self.keys = Membership.objects.filter(org=org).order_by("user_id").values("user_id")
+
+    def count(self) -> int:
+        return self.keys.count()
+
+    def __getitem__(self, page: slice) -> list:
+        return list(
+            selectors.member_list(org=self.org).filter(user_id__in=self.keys[page]).order_by("user_id")
+        )
 
 
 class MemberDetailView(_MemberMixin, OrgScopedAPIView):
