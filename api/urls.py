@@ -4,13 +4,14 @@ Organization-scoped routes live under ``organizations/<slug:org_slug>/`` and
 use `api.views.OrgScopedAPIView`, which resolves the organization and the
 caller's role (api.permissions).
 """
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView
 
 from scim import api as scim_api
 from sso import api as sso_api
 
 from .endpoints import account, audit, credentials, invitations, members, teams
+from .views import not_found
 
 app_name = "api"
 
@@ -67,3 +68,6 @@ urlpatterns = [
     org_path("/directory-sync/rotate-token", scim_api.DirectorySyncRotateTokenView.as_view(),
              "directory-sync-rotate-token"),
 ]
+
+# Keep last: unmatched API URLs answer a JSON 404 instead of the site's HTML page.
+urlpatterns.append(re_path(r"^.*$", not_found, name="not-found"))

@@ -72,11 +72,15 @@ def error_responses(*statuses: int) -> dict:
 
 
 class APIBaseView(GenericAPIView):
+    """Authenticated JSON endpoint; see the module docstring."""
+
     authentication_classes = [ServiceTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticatedCaller]
     parser_classes = [LimitedJSONParser]
     renderer_classes = [JSONRenderer]
     pagination_class = Pagination
+    # No OPTIONS introspection: the OpenAPI schema describes every endpoint (OPTIONS answers 405).
+    metadata_class = None
 
     def validated(self, serializer_class, **kwargs) -> dict:
         serializer = serializer_class(data=self.request.data, **kwargs)
@@ -134,3 +138,12 @@ class OrgScopedAPIView(APIBaseView):
     def is_self(self, user_id) -> bool:
         """Whether `user_id` is the caller (the session user, or a token's creator)."""
         return self.actor is not None and self.actor.pk == user_id
+
+
+def not_found(request, *args, **kwargs):
+    """Any /api/v1/ URL that no route matches: a JSON 404, like every other API error."""
+    from django.http import JsonResponse
+
+    from .errors import error_body
+
+    return JsonResponse(error_body("not_found", "No such API endpoint."), status=404)

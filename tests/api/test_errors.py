@@ -141,3 +141,50 @@ def test_default_and_max_page_size(admin_api, org):
 def test_anonymous_error_is_json(anon_api):
     response = anon_api.get(f"{API}/organizations")
     assert_error(response, 401, "not_authenticated")
+
+
+@pytest.mark.parametrize("path", [f"{API}/nope", f"{API}/user/", f"{API}/organizations/acme/members/",
+                                  f"{API}/organizations/acme/widgets"])
+def test_unknown_api_url_is_json_404(admin_api, org, path):
+    assert_error(admin_api.get(path), 404, "not_found")
+    assert_error(admin_api.post(path, {"a": 1}), 404, "not_found")
+
+
+def test_options_is_405_not_500(admin_api, org):
+    response = admin_api.client.options(org_url(org, "/teams"))
+    assert_error(response, 405, "method_not_allowed")
+
+
+def test_head_works_on_reads(admin_api, org):
+    assert admin_api.client.head(org_url(org, "/members")).status_code == 200
+
+
+@pytest.mark.parametrize("exc,status,code", [
+    ("Throttled", 429, "throttled"),
+    ("NotAcceptable", 406, "not_acceptable"),
+    ("PermissionDenied", 403, "permission_denied"),
+])
+def test_handler_maps_drf_exceptions(exc, status, code):
+    from rest_framework import exceptions
+
+    from api.errors import exception_handler
+
+    instance = getattr(exceptions, exc)(wait=12) if exc == "Throttled" else getattr(exceptions, exc)()
+    response = exception_handler(instance, {})
+    assert response.status_code == status and response.data["code"] == code and response.data["message"]
+    if exc == "Throttled":
+        assert response["Retry-After"] == "12"
+
+
+def test_handler_maps_django_errors_and_leaves_bugs_alone():
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from api.errors import exception_handler
+    from orgs.errors import Conflict
+
+    assert exception_handler(Http404(), {}).status_code == 404
+    assert exception_handler(PermissionDenied(), {}).status_code == 403
+    response = exception_handler(Conflict("Taken.", code="name_taken"), {})
+    assert (response.status_code, response.data) == (409, {"code": "name_taken", "message": "Taken."})
+    assert exception_handler(KeyError("bug"), {}) is None
