@@ -1,6 +1,7 @@
 """Organization-scoped reads. Every lookup by id takes the organization."""
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from . import policy
 from .models import AuditEvent, Database, DatabasePassword, Invitation, Membership, Organization, ServiceToken
 
 
@@ -16,10 +17,14 @@ def membership_of(user, org: Organization) -> Membership | None:
 
 def membership_for_slug(user, slug: str) -> Membership | None:
     """The caller's membership in the organization `slug`, with the organization; None when not a member
-    (the edges answer 404 then, so an outsider cannot tell the organization exists)."""
+    (the edges answer 404 then, so an outsider cannot tell the organization exists). A membership
+    that a policy blocks (a member the SSO enable is removing) counts as none."""
     if user is None or not user.is_authenticated:
         return None
-    return Membership.objects.select_related("org").filter(org__slug=slug, user=user).first()
+    membership = Membership.objects.select_related("org").filter(org__slug=slug, user=user).first()
+    if membership is None or not policy.membership_grants_access(membership):
+        return None
+    return membership
 
 
 def member_list(*, org: Organization) -> QuerySet[Membership]:

@@ -2,9 +2,9 @@
 from django.utils.html import format_html
 
 from accounts.policy import register_password_signin_check
-from orgs.policy import register_invitation_block
+from orgs.policy import register_access_block, register_invitation_block
 
-from .selectors import sso_is_enabled, sso_only_org
+from .selectors import awaits_sso_removal, sso_is_enabled, sso_only_org
 
 
 @register_password_signin_check
@@ -25,3 +25,10 @@ def block_invitations_while_sso_enabled(org) -> str | None:
     if sso_is_enabled(org):
         return "Invitations are disabled while single sign-on is enabled; people join by signing in with SSO."
     return None
+
+
+@register_access_block
+def block_members_the_enable_is_removing(membership) -> bool:
+    """E1: a member the enable job will remove loses access when SSO is enabled,
+    not minutes later when the job reaches their batch."""
+    return awaits_sso_removal(membership)

@@ -17,6 +17,21 @@ def sso_is_enabled(org: Organization) -> bool:
     return SSOConnection.objects.filter(org=org, state=SSOConnection.State.ENABLED).exists()
 
 
+def members_awaiting_removal(org: Organization, enabled_at) -> QuerySet[Membership]:
+    """E1: who the enable job still has to remove. Fixed by time: every non-admin
+    membership older than the enable. Memberships made later (SSO sign-ins) are
+    new rows and stay, so enabling writes nothing per member."""
+    return Membership.objects.filter(org=org, created_at__lt=enabled_at).exclude(role=Membership.Role.ADMIN)
+
+
+def awaits_sso_removal(membership: Membership | None) -> bool:
+    """Is this membership one the running (or finished) SSO enable removes? One query, admins none."""
+    if membership is None or membership.role == Membership.Role.ADMIN:
+        return False
+    return SSOConnection.objects.filter(org_id=membership.org_id, state=SSOConnection.State.ENABLED,
+                                        enabled_at__gt=membership.created_at).exists()
+
+
 def sso_identity_of(user) -> SSOIdentity | None:
     if user is None or not getattr(user, "pk", None):
         return None
@@ -70,3 +85,24 @@ def enable_preview(*, org: Organization) -> dict:
         "active_service_tokens": ServiceToken.objects.filter(org=org, revoked_at__isnull=True).count(),
         "pending_invitations": org.invitations.filter(status="pending").count(),
     }
+
+
+def sso_org_for_email(email: str) -> Organization | None:
+    """Home-realm discovery for /sso/: the SSO-enabled organization this email signs in
+    through. In order: the organization its account is linked to by SSO; else the one
+    it belongs to (an administrator before their first SSO sign-in) or was removed from
+    by the enable (a member coming back, E3); else the one that verified its domain.
+    Several candidates at one step → None: the page then asks for the organization."""
+    enabled = Organization.objects.filter(sso_connection__state=SSOConnection.State.ENABLED)
+    steps = (
+        enabled.filter(pk__in=SSOIdentity.objects.filter(user__email=email).values("org_id")),
+        enabled.filter(pk__in=Membership.objects.filter(user__email=email).values("org_id"))
+        | enabled.filter(pk__in=SSORemoval.objects.filter(user__email=email).values("org_id")),
+        enabled.filter(pk__in=VerifiedDomain.objects.filter(domain=email.rpartition("@")[2],
+                                                            verified_at__isnull=False).values("org_id")),
+    )
+    for candidates in steps:
+        found = list(candidates.distinct()[:2])
+        if found:
+            return found[0] if len(found) == 1 else None
+    return None

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import connection as db_connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -38,6 +38,7 @@ from .models import (
     SSORemoval,
     VerifiedDomain,
 )
+from .selectors import awaits_sso_removal, members_awaiting_removal
 from .signals import sso_disabled, sso_enabled
 
 IDP_LABEL = "identity provider"
@@ -287,17 +288,9 @@ def sso_enable(*, org: Organization, actor: User | None) -> SSOConnection:
         return connection
     revoked = invitation_revoke_all(org=org, actor=actor, reason="sso_enabled")
     now = timezone.now()
-    removal = SSORemoval._meta.db_table
-    membership = Membership._meta.db_table
-    with db_connection.cursor() as cursor:
-        # Upsert: a member removed by an earlier enable (and back since) is pending again.
-        cursor.execute(
-            f"INSERT INTO {removal} (org_id, user_id, created_at, removed_at) "
-            f"SELECT org_id, user_id, %s, NULL FROM {membership} WHERE org_id = %s AND role <> %s "
-            f"ON CONFLICT (org_id, user_id) DO UPDATE SET removed_at = NULL, created_at = excluded.created_at",
-            [now, org.pk, Membership.Role.ADMIN],
-        )
-    total = SSORemoval.objects.filter(org=org, removed_at__isnull=True).count()
+    # Who goes is fixed by time (members_awaiting_removal): the request writes
+    # nothing per member and costs the same for 10 or 50,000.
+    total = members_awaiting_removal(org, now).count()
     connection.state = SSOConnection.State.ENABLED
     connection.enabled_at = now
     connection.enabled_by = actor
@@ -327,7 +320,7 @@ def sso_disable(*, org: Organization, actor: User | None) -> SSOConnection:
     connection = _locked_connection(org)
     if not connection.is_enabled:
         return connection
-    dropped = SSORemoval.objects.filter(org=org, removed_at__isnull=True).delete()[0]
+    dropped = connection.removal_total - connection.removal_done if connection.removal_status == "running" else 0
     connection.state = SSOConnection.State.CONFIGURED
     if connection.removal_status == SSOConnection.RemovalStatus.RUNNING:
         connection.removal_status = SSOConnection.RemovalStatus.DONE
@@ -340,13 +333,16 @@ def sso_disable(*, org: Organization, actor: User | None) -> SSOConnection:
     return connection
 
 
-def _remove_pending(org: Organization, connection: SSOConnection, pending: list[tuple[int, int]]) -> list[int]:
-    """Carry out removal intents (id, user_id): memberships go in one batch, intents are marked done."""
-    removed = membership_remove_batch(org=org, user_ids=[user_id for _, user_id in pending], actor=None,
-                                      reason="sso_enabled", actor_label="sso enable")
-    SSORemoval.objects.filter(pk__in=[pk for pk, _ in pending]).update(removed_at=timezone.now())
-    SSOConnection.objects.filter(pk=connection.pk).update(removal_done=F("removal_done") + len(pending))
+def _remove_users(org: Organization, connection: SSOConnection, user_ids: list[int]) -> list[int]:
+    """Remove these members (the enable's effect), record the tie and the progress, queue their emails."""
+    removed = membership_remove_batch(org=org, user_ids=user_ids, actor=None, reason="sso_enabled",
+                                      actor_label="sso enable")
     if removed:
+        now = timezone.now()
+        SSORemoval.objects.bulk_create([SSORemoval(org=org, user_id=uid, created_at=now, removed_at=now)
+                                        for uid in removed], ignore_conflicts=True)
+        SSORemoval.objects.filter(org=org, user_id__in=removed).update(removed_at=now)
+        SSOConnection.objects.filter(pk=connection.pk).update(removal_done=F("removal_done") + len(removed))
         from .tasks import send_removal_emails
 
         org_id = org.pk
@@ -356,26 +352,25 @@ def _remove_pending(org: Organization, connection: SSOConnection, pending: list[
 
 def sso_removal_run_batch(*, org: Organization, batch_size: int = REMOVAL_BATCH_SIZE) -> int:
     """One batch of the enable job, in its own transaction: a crash loses at most
-    this batch's uncommitted work, and the next run picks up the rest. Returns how
-    many intents it handled (0: nothing left)."""
+    this batch's uncommitted work, and the next run picks up the rest (whatever
+    is still a pre-enable non-admin membership). Returns how many it removed
+    (0: nothing left)."""
     with transaction.atomic():
         connection = SSOConnection.objects.select_for_update().filter(org=org).first()
-        if connection is None or not connection.is_enabled:
+        if connection is None or not connection.is_enabled or connection.enabled_at is None:
             return 0
-        pending = list(
-            SSORemoval.objects.filter(org=org, removed_at__isnull=True).order_by("pk")
-            .values_list("pk", "user_id")[:batch_size]
-        )
-        if not pending:
+        user_ids = list(members_awaiting_removal(org, connection.enabled_at).order_by("pk")
+                        .values_list("user_id", flat=True)[:batch_size])
+        if not user_ids:
             if connection.removal_status != SSOConnection.RemovalStatus.DONE:
+                connection.refresh_from_db(fields=["removal_done"])
                 connection.removal_status = SSOConnection.RemovalStatus.DONE
                 connection.removal_finished_at = timezone.now()
                 connection.save(update_fields=["removal_status", "removal_finished_at", "updated_at"])
                 audit_record(org=org, actor=None, actor_label="sso enable", event=SSOEvents.REMOVAL_FINISHED,
                              target=connection, new={"removed": connection.removal_done})
             return 0
-        _remove_pending(org, connection, pending)
-        return len(pending)
+        return len(_remove_users(org, connection, user_ids))
 
 
 def sso_removal_run(*, org: Organization, batch_size: int = REMOVAL_BATCH_SIZE, max_batches: int | None = None) -> int:
@@ -439,10 +434,9 @@ def _link_identity(*, org: Organization, user: User, name_id: str) -> SSOIdentit
 def _join_as_member(*, org: Organization, user: User) -> Membership:
     """E3, with E5/E6 following from a fresh membership. A member the enable job has
     not reached yet is removed now, so they come back exactly as a removed member would."""
-    pending = list(SSORemoval.objects.filter(org=org, user=user, removed_at__isnull=True).values_list("pk", "user_id"))
-    if pending:
-        connection = SSOConnection.objects.get(org=org)
-        _remove_pending(org, connection, pending)
+    connection = SSOConnection.objects.get(org=org)
+    if awaits_sso_removal(Membership.objects.filter(org=org, user=user).first()):
+        _remove_users(org, connection, [user.pk])
     return membership_add(org=org, user=user, role=Membership.Role.MEMBER, actor=None, reason="sso_jit",
                           actor_label=IDP_LABEL)
 
@@ -489,7 +483,7 @@ def sso_login(*, org: Organization, name_id: str, attributes: dict) -> LoginResu
                                         last_name=profile["last_name"])
     _link_identity(org=org, user=user, name_id=name_id)
     membership = Membership.objects.filter(org=org, user=user).first()
-    if membership is None or SSORemoval.objects.filter(org=org, user=user, removed_at__isnull=True).exists():
+    if membership is None or awaits_sso_removal(membership):
         membership = _join_as_member(org=org, user=user)
     audit_record(org=org, actor=user, event=SSOEvents.LOGIN, target=membership, target_label=user.email,
                  new={"name_id": name_id, "role": membership.role})
@@ -538,7 +532,9 @@ def sso_link_confirm(*, token: str) -> LoginResult:
     link.used_at = timezone.now()
     link.save(update_fields=["used_at"])
     _link_identity(org=org, user=user, name_id=link.name_id)
-    membership = Membership.objects.filter(org=org, user=user).first() or _join_as_member(org=org, user=user)
+    membership = Membership.objects.filter(org=org, user=user).first()
+    if membership is None or awaits_sso_removal(membership):
+        membership = _join_as_member(org=org, user=user)
     audit_record(org=org, actor=user, event=SSOEvents.LINK_CONFIRMED, target=membership, target_label=user.email,
                  new={"name_id": link.name_id})
     return LoginResult(user=user, status="signed_in", email=user.email)

@@ -15,7 +15,7 @@ from orgs.audit import audit_record
 from orgs.errors import ServiceError
 from orgs.models import Membership, Organization
 
-from . import saml, services, state
+from . import saml, selectors, services, state
 from .events import SSOEvents
 from .models import SSOConnection, SSOIdentity
 
@@ -47,26 +47,14 @@ def _org_and_connection(org_slug: str):
 
 @require_http_methods(["GET", "POST"])
 def sso_start(request):
-    """“Sign in with SSO”: an email (its account's SSO organization, or its verified
-    domain's) or an organization slug → that organization's login."""
+    """“Sign in with SSO”: an email (see selectors.sso_org_for_email) or an
+    organization slug → that organization's login."""
     query = (request.POST.get("identifier") or request.GET.get("org") or "").strip()
     next_url = safe_relative_path(request.POST.get("next") or request.GET.get("next") or "", "")
     error = ""
     if query:
-        org = None
         if "@" in query:
-            email = normalize_email(query)
-            identity = SSOIdentity.objects.select_related("org").filter(user__email=email).first()
-            if identity is not None:
-                org = identity.org
-            else:
-                from .models import VerifiedDomain
-
-                domain = email.rpartition("@")[2]
-                found = VerifiedDomain.objects.select_related("org").filter(domain=domain,
-                                                                            verified_at__isnull=False)
-                orgs = [d.org for d in found]
-                org = orgs[0] if len(orgs) == 1 else None
+            org = selectors.sso_org_for_email(normalize_email(query))
         else:
             org = Organization.objects.filter(slug=query.lower()).first()
         if org is not None and SSOConnection.objects.filter(org=org, state=SSOConnection.State.ENABLED).exists():

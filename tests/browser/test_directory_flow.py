@@ -187,9 +187,6 @@ def test_enable_directory_sync_copy_token_provision_and_pages_refuse_edits(sso_o
     shot(admin, "directory-sync-requests")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "DS2: 'Enable directory sync' should be reachable from Settings › Authentication, but "
-    "templates/sso/authentication.html has no link to /settings/directory-sync/ and no page links there."))
 @pytest.mark.django_db(transaction=True)
 def test_directory_sync_is_reachable_from_the_authentication_page(sso_org, live_server, new_context):
     base = live_server.url

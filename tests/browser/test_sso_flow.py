@@ -198,15 +198,14 @@ def test_admin_enables_sso_and_signs_in_through_the_idp_removed_member_rejoins(
     rejoin = re.search(r"https?://\S+/sso/\S+/login/", notice.body).group(0)
     assert rejoin == f"{sp}/sso/{SLUG}/login/"
 
-    # The administrator signs out, and signs in through the IdP from /sso/. Before their first SSO
-    # sign-in /sso/ does not find their organization by their email (see the xfail test below), so
-    # they give the organization's name as in its URL, which the page also asks for.
+    # The administrator signs out, and signs in through the IdP from /sso/ with their email: before
+    # their first SSO sign-in /sso/ finds the organization through their administrator membership.
     sign_out(admin)
     admin.goto(sp + "/accounts/login/")
     admin.click("text=Sign in with SSO")
     admin.wait_for_url(sp + "/sso/")
     shot(admin, "sso-start")
-    admin.fill("#identifier", SLUG)
+    admin.fill("#identifier", "ada@acme.test")
     admin.click("button:has-text('Continue')")
     jar = {c["name"]: c for c in admin_context.cookies(sp)}
     assert "csrftoken" in jar and jar["csrftoken"]["sameSite"] == "Lax"
@@ -281,10 +280,6 @@ def enable_sso_against_test_idp(org, admin):
     sso_removal_run(org=org)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "sso/views.py sso_start: an email finds only an SSOIdentity (made by a first SSO sign-in) or a "
-    "verified domain, so an administrator who has never signed in through the IdP, and a member the "
-    "enable removed, get 'We found no organization with single sign-on for that' (404)."))
 @pytest.mark.django_db(transaction=True)
 def test_sso_start_finds_the_organization_by_email_before_the_first_sso_sign_in(
         two_sites, new_context, eager_celery, queued_removals):

@@ -94,9 +94,36 @@ def test_E1_a_failed_batch_rolls_back_whole(org, connection, admin_user, django_
     with pytest.raises(RuntimeError):
         sso_removal_run_batch(org=org, batch_size=10)
     assert Membership.objects.filter(org=org).count() == 5
-    assert SSORemoval.objects.filter(org=org, removed_at__isnull=True).count() == 4
+    assert not SSORemoval.objects.filter(org=org).exists()
     monkeypatch.undo()
     assert sso_removal_run(org=org) == 4
+
+
+def test_E1_access_ends_at_enable_before_the_job_reaches_the_member(org, connection, member, admin_user,
+                                                                    member_client,
+                                                                    django_capture_on_commit_callbacks):
+    assert member_client.get("/orgs/acme/settings/members/").status_code == 200
+    assert member_client.get("/api/v1/organizations/acme/members").status_code == 200
+    with django_capture_on_commit_callbacks(execute=False):  # the job has not run yet
+        sso_enable(org=org, actor=admin_user)
+    assert Membership.objects.filter(org=org, user=member.user).exists()
+    # The open session no longer reaches the organization, on pages and through the API.
+    assert member_client.get("/orgs/acme/settings/members/").status_code == 404
+    assert member_client.get("/api/v1/organizations/acme/members").status_code == 404
+    # Administrators keep access (E2), and the job then removes the member.
+    assert client_for(admin_user).get("/orgs/acme/settings/members/").status_code == 200
+    assert sso_removal_run(org=org) == 1
+
+
+def test_E1_members_added_after_the_enable_are_not_removed_by_it(org, connection, admin_user,
+                                                                  django_capture_on_commit_callbacks):
+    _members(org, 3)
+    with django_capture_on_commit_callbacks(execute=False):
+        sso_enable(org=org, actor=admin_user)
+    result = sso_login(org=org, name_id="later@acme.test", attributes={})  # JIT: a new account
+    assert result.status == "signed_in"
+    assert sso_removal_run(org=org) == 3
+    assert Membership.objects.filter(org=org, user=result.user).exists()
 
 
 def test_E1_enable_is_idempotent(org, connection, admin_user, django_capture_on_commit_callbacks):
