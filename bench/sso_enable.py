@@ -25,6 +25,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -41,7 +42,7 @@ def main():
     from orgs.services import organization_create
     from sso import test_idp
     from sso.models import SSOConnection
-    from sso.services import REMOVAL_BATCH_SIZE, sso_configure, sso_enable, sso_removal_run_batch
+    from sso.services import sso_configure, sso_enable, sso_removal_run_batch
 
     slug = "bench-sso-enable"
     Organization.objects.filter(slug=slug).delete()
@@ -79,7 +80,7 @@ def main():
     t0 = time.perf_counter()
     while True:
         with CaptureQueriesContext(connection) as queries:
-            handled = sso_removal_run_batch(org=org, batch_size=REMOVAL_BATCH_SIZE)
+            handled = sso_removal_run_batch(org=org, batch_size=settings.SSO_REMOVAL_BATCH_SIZE)
         if not handled:
             break
         batches += 1
@@ -88,7 +89,7 @@ def main():
     connection_row = SSOConnection.objects.get(org=org)
     left = Membership.objects.filter(org=org).exclude(role="admin").count()
     print(f"job: {job_s:.1f} s for {connection_row.removal_done} removals in {batches} batches of "
-          f"{REMOVAL_BATCH_SIZE}; SQL queries per batch: min {min(per_batch)}, max {max(per_batch)}; "
+          f"{settings.SSO_REMOVAL_BATCH_SIZE}; SQL queries per batch: min {min(per_batch)}, max {max(per_batch)}; "
           f"non-admins left: {left}")
     Organization.objects.filter(pk=org.pk).delete()
     User.objects.filter(email__endswith="@bench-enable.test").delete()

@@ -163,6 +163,8 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Gatehouse <no-reply@gatehouse.localhost>")
 
 INVITATION_TTL_DAYS = 7
+# The SSO enable job removes non-admin members this many per transaction (SPEC E1).
+SSO_REMOVAL_BATCH_SIZE = env.int("SSO_REMOVAL_BATCH_SIZE", default=1000)
 
 # The built-in SAML test identity provider (/sso/test-idp/), for `demo` and development only.
 SAML_TEST_IDP = env.bool("SAML_TEST_IDP", default=False)

@@ -123,17 +123,23 @@ class SSOIdentity(TimestampedModel):
 
 
 class SSORemoval(models.Model):
-    """A member the SSO enable removes (removed_at null: not yet done by the job).
-    Also ties that account to the organization for the hostile-IdP guard."""
+    """A member an SSO enable removed. It ties that account to the organization for
+    the hostile-IdP guard and /sso/, and is the outbox of the removal email
+    (notified_at null: not sent yet; a worker that dies before sending leaves it
+    for the next one)."""
 
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["org", "user"], name="sso_removal_org_user_unique")]
-        indexes = [models.Index(fields=["org", "removed_at", "id"], name="sso_removal_pending")]
+        indexes = [
+            models.Index(fields=["org", "removed_at", "id"], name="sso_removal_pending"),
+            models.Index(fields=["org", "id"], name="sso_removal_unnotified", condition=models.Q(notified_at__isnull=True)),
+        ]
 
 
 class VerifiedDomain(TimestampedModel):

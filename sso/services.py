@@ -42,7 +42,6 @@ from .selectors import awaits_sso_removal, members_awaiting_removal
 from .signals import sso_disabled, sso_enabled
 
 IDP_LABEL = "identity provider"
-REMOVAL_BATCH_SIZE = 1000
 PENDING_LINK_TTL = timedelta(hours=24)
 
 
@@ -341,20 +340,22 @@ def _remove_users(org: Organization, connection: SSOConnection, user_ids: list[i
         now = timezone.now()
         SSORemoval.objects.bulk_create([SSORemoval(org=org, user_id=uid, created_at=now, removed_at=now)
                                         for uid in removed], ignore_conflicts=True)
-        SSORemoval.objects.filter(org=org, user_id__in=removed).update(removed_at=now)
+        # Removed again by a later enable: the row is reused and its email is due again.
+        SSORemoval.objects.filter(org=org, user_id__in=removed).update(removed_at=now, notified_at=None)
         SSOConnection.objects.filter(pk=connection.pk).update(removal_done=F("removal_done") + len(removed))
         from .tasks import send_removal_emails
 
         org_id = org.pk
-        transaction.on_commit(lambda: send_removal_emails.delay(org_id, removed))
+        transaction.on_commit(lambda: send_removal_emails.delay(org_id))
     return removed
 
 
-def sso_removal_run_batch(*, org: Organization, batch_size: int = REMOVAL_BATCH_SIZE) -> int:
+def sso_removal_run_batch(*, org: Organization, batch_size: int | None = None) -> int:
     """One batch of the enable job, in its own transaction: a crash loses at most
     this batch's uncommitted work, and the next run picks up the rest (whatever
     is still a pre-enable non-admin membership). Returns how many it removed
     (0: nothing left)."""
+    batch_size = batch_size or settings.SSO_REMOVAL_BATCH_SIZE
     with transaction.atomic():
         connection = SSOConnection.objects.select_for_update().filter(org=org).first()
         if connection is None or not connection.is_enabled or connection.enabled_at is None:
@@ -373,7 +374,7 @@ def sso_removal_run_batch(*, org: Organization, batch_size: int = REMOVAL_BATCH_
         return len(_remove_users(org, connection, user_ids))
 
 
-def sso_removal_run(*, org: Organization, batch_size: int = REMOVAL_BATCH_SIZE, max_batches: int | None = None) -> int:
+def sso_removal_run(*, org: Organization, batch_size: int | None = None, max_batches: int | None = None) -> int:
     handled = batches = 0
     while max_batches is None or batches < max_batches:
         count = sso_removal_run_batch(org=org, batch_size=batch_size)
@@ -382,6 +383,32 @@ def sso_removal_run(*, org: Organization, batch_size: int = REMOVAL_BATCH_SIZE, 
         handled += count
         batches += 1
     return handled
+
+
+def sso_removal_notify(*, org: Organization, send, limit: int = 200) -> int:
+    """Send the removal email (through `send(user)`) to up to `limit` removed members
+    not told yet, and mark them. At least once: a crash after sending and before the
+    commit sends that email again; rows another worker holds are skipped, so two
+    workers never send the same batch."""
+    with transaction.atomic():
+        rows = list(SSORemoval.objects.select_for_update(skip_locked=True, of=("self",)).select_related("user")
+                    .filter(org=org, notified_at__isnull=True, removed_at__isnull=False).order_by("pk")[:limit])
+        for row in rows:
+            if row.user.is_active:
+                send(row.user)
+        SSORemoval.objects.filter(pk__in=[row.pk for row in rows]).update(notified_at=timezone.now())
+    return len(rows)
+
+
+def sso_jobs_to_resume() -> tuple[list[int], list[int]]:
+    """After a worker restart: organizations whose enable job was cut off, and those
+    with removal emails still unsent."""
+    running = list(SSOConnection.objects.filter(state=SSOConnection.State.ENABLED,
+                                                removal_status=SSOConnection.RemovalStatus.RUNNING)
+                   .values_list("org_id", flat=True))
+    unsent = list(SSORemoval.objects.filter(notified_at__isnull=True, removed_at__isnull=False)
+                  .values_list("org_id", flat=True).distinct())
+    return running, unsent
 
 
 # Login -----------------------------------------------------------------------

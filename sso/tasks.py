@@ -1,5 +1,6 @@
 """Celery tasks of the sso app: they take ids, re-fetch, and return quietly when the row is gone."""
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.core.mail import send_mail
 
@@ -11,8 +12,9 @@ from .models import PendingLink
 
 @shared_task(acks_late=True)
 def remove_non_admins(org_id: int) -> int:
-    """E1: remove every recorded non-admin membership, ~1,000 per transaction. Safe to
-    run twice or after a crash: only intents not yet done are picked up."""
+    """E1: remove every pre-enable non-admin membership, one transaction per batch.
+    Safe to run twice, concurrently or after a crash: each batch re-reads what is
+    left under the connection's row lock."""
     from .services import sso_removal_run
 
     org = Organization.objects.filter(pk=org_id).first()
@@ -21,28 +23,55 @@ def remove_non_admins(org_id: int) -> int:
     return sso_removal_run(org=org)
 
 
+def _send_removal_email(org: Organization, user: User) -> None:
+    send_mail(
+        subject=f"{org.name} now signs in with single sign-on",
+        message=(
+            f"{org.name} has turned on single sign-on (SSO) on Gatehouse, and your membership was removed.\n\n"
+            f"To rejoin, sign in through your organization's identity provider:\n"
+            f"  {settings.BASE_URL}/sso/{org.slug}/login/\n\n"
+            "You will be added back as a member. Database administrator rights and team memberships are "
+            "not restored automatically; ask an administrator. Database passwords and service tokens you "
+            "created keep working.\n"
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_removal_emails(org_id: int, user_ids: list) -> int:
+def send_removal_emails(org_id: int, user_ids: list | None = None) -> int:
+    """Email every removed member of this organization not told yet (the SSORemoval
+    outbox); `user_ids` is accepted from older queued messages and not needed."""
+    from .services import sso_removal_notify
+
     org = Organization.objects.filter(pk=org_id).first()
     if org is None:
         return 0
     sent = 0
-    for user in User.objects.filter(pk__in=user_ids, is_active=True).only("email"):
-        send_mail(
-            subject=f"{org.name} now signs in with single sign-on",
-            message=(
-                f"{org.name} has turned on single sign-on (SSO) on Gatehouse, and your membership was removed.\n\n"
-                f"To rejoin, sign in through your organization's identity provider:\n"
-                f"  {settings.BASE_URL}/sso/{org.slug}/login/\n\n"
-                "You will be added back as a member. Database administrator rights and team memberships are "
-                "not restored automatically; ask an administrator. Database passwords and service tokens you "
-                "created keep working.\n"
-            ),
-            from_email=None,
-            recipient_list=[user.email],
-        )
-        sent += 1
+    while handled := sso_removal_notify(org=org, send=lambda user: _send_removal_email(org, user)):
+        sent += handled
     return sent
+
+
+@shared_task
+def resume_sso_jobs() -> int:
+    """Queued when a worker starts: picks up enable jobs and removal emails that a
+    killed worker left unfinished (the broker would redeliver the job only after
+    its visibility timeout)."""
+    from .services import sso_jobs_to_resume
+
+    running, unsent = sso_jobs_to_resume()
+    for org_id in running:
+        remove_non_admins.delay(org_id)
+    for org_id in unsent:
+        send_removal_emails.delay(org_id)
+    return len(running) + len(unsent)
+
+
+@worker_ready.connect
+def _resume_on_worker_start(sender=None, **kwargs):
+    resume_sso_jobs.delay()
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

@@ -126,6 +126,27 @@ def test_E1_members_added_after_the_enable_are_not_removed_by_it(org, connection
     assert Membership.objects.filter(org=org, user=result.user).exists()
 
 
+def test_E1_removal_emails_are_an_outbox_a_failed_send_is_retried(org, connection, admin_user, monkeypatch,
+                                                                   django_capture_on_commit_callbacks):
+    from sso.services import sso_jobs_to_resume
+    from sso.tasks import resume_sso_jobs, send_removal_emails
+
+    _members(org, 3)
+    with django_capture_on_commit_callbacks(execute=False):  # the job runs, its email task does not
+        sso_enable(org=org, actor=admin_user)
+        sso_removal_run(org=org)
+    assert SSORemoval.objects.filter(org=org, notified_at__isnull=True).count() == 3
+    assert sso_jobs_to_resume() == ([], [org.pk])
+    monkeypatch.setattr("sso.tasks.send_mail", lambda **kwargs: (_ for _ in ()).throw(ConnectionError("smtp down")))
+    with pytest.raises(ConnectionError):
+        send_removal_emails.run(org.pk)
+    assert SSORemoval.objects.filter(org=org, notified_at__isnull=True).count() == 3 and not mail.outbox
+    monkeypatch.undo()
+    assert resume_sso_jobs() == 1  # a starting worker queues the unsent emails (eager here)
+    assert sorted(m.to[0] for m in mail.outbox) == ["m0@acme.test", "m1@acme.test", "m2@acme.test"]
+    assert send_removal_emails.run(org.pk) == 0  # each once
+
+
 def test_E1_enable_is_idempotent(org, connection, admin_user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         sso_enable(org=org, actor=admin_user)
