@@ -37,6 +37,21 @@ class Events:
     SERVICE_TOKEN_REVOKED = "service_token.revoked"
 
 
+_event_catalogues: list[type] = [Events]
+
+
+def register_events(catalogue: type) -> type:
+    """Other apps (sso, scim) add their event names so the audit log filter offers them."""
+    if catalogue not in _event_catalogues:
+        _event_catalogues.append(catalogue)
+    return catalogue
+
+
+def event_names() -> list[str]:
+    return sorted({value for catalogue in _event_catalogues for key, value in vars(catalogue).items()
+                   if key.isupper() and isinstance(value, str)})
+
+
 def set_client_ip(ip: str | None) -> contextvars.Token:
     return _client_ip.set(ip)
 

@@ -6,7 +6,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 
-from .audit import Events
+from .audit import event_names
 from .models import DatabasePassword, Membership, slug_validator
 
 
@@ -44,7 +44,7 @@ class ServiceTokenForm(forms.Form):
 
 
 def _event_choices():
-    names = sorted(value for key, value in vars(Events).items() if key.isupper() and isinstance(value, str))
+    names = event_names()
     groups = sorted({name.split(".", 1)[0] + "." for name in names if "." in name})
     return (
         [("", "All events")]

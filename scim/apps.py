@@ -11,3 +11,4 @@ class ScimConfig(AppConfig):
         from .receivers import connect_sso_disabled
 
         connect_sso_disabled()
+        from . import services  # noqa: F401  (registers the directory's audit event names)

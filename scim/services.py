@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from orgs.audit import audit_record
+from orgs.audit import audit_record, register_events
 from orgs.errors import Conflict, NotAllowed, NotFound, ServiceError
 from orgs.models import Membership, Organization, hash_secret, new_secret
 from orgs.services import (
@@ -40,6 +40,7 @@ DIRECTORY = "directory"
 Role = Membership.Role
 
 
+@register_events
 class DirectoryEvents:
     ENABLED = "directory.enabled"
     DISABLED = "directory.disabled"

@@ -7,5 +7,6 @@ class SsoConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # Registers the password sign-in refusal (E2) and the invitation block (E4).
-        from . import policy  # noqa: F401
+        # Registers the password sign-in refusal (E2), the invitation block (E4), the
+        # access block for members the enable removes (E1) and the audit event names.
+        from . import events, policy  # noqa: F401

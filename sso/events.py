@@ -1,6 +1,8 @@
 """Audit event names of the sso app (written with orgs.audit.audit_record)."""
+from orgs.audit import register_events
 
 
+@register_events
 class SSOEvents:
     CONFIGURED = "sso.configured"
     CERTIFICATE_ADDED = "sso.certificate_added"

@@ -88,6 +88,21 @@ def test_audit_log_filters(admin_client, org, admin_user, member):
 
 
 @pytest.mark.django_db
+def test_audit_log_filter_offers_sso_and_directory_events(admin_client, org, admin_user):
+    from orgs.audit import audit_record
+
+    audit_record(org=org, actor=None, actor_label="identity provider", event="sso.login_rejected",
+                 new={"reason": "replayed"})
+    url = "/orgs/acme/settings/audit-log/"
+    page = admin_client.get(url).content.decode()
+    for choice in ('value="sso."', 'value="sso.login_rejected"', 'value="directory."',
+                   'value="directory.user_created"', 'value="member.removed"'):
+        assert choice in page
+    body = admin_client.get(url, {"event": "sso."}).content.decode().split("<tbody>")[1]
+    assert "sso.login_rejected" in body and "org.created" not in body
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("params", [{"since": "yesterday"}, {"event": "'; drop table"},
                                     {"since": "2024-05-02", "until": "2024-05-01"}])
 def test_bad_audit_filters_are_400(admin_client, org, params):
