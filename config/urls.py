@@ -3,8 +3,19 @@ from django.urls import include, path
 
 from .health import healthz
 
+
+def admin_login(request):
+    """Operators sign in where everyone does: one password sign-in, with its rate
+    limits and its refusal of SSO-only accounts (E2); Django admin's own login
+    form has neither."""
+    from django.contrib.auth.views import redirect_to_login
+
+    return redirect_to_login(request.GET.get("next") or "/admin/", login_url="accounts:login")
+
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include("api.urls")),

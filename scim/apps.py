@@ -11,4 +11,5 @@ class ScimConfig(AppConfig):
         from .receivers import connect_sso_disabled
 
         connect_sso_disabled()
-        from . import services  # noqa: F401  (registers the directory's audit event names)
+        # The directory's audit event names; the block on hand-made teams (DS3, DS5).
+        from . import policy, services  # noqa: F401

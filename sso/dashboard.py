@@ -1,5 +1,6 @@
 """Settings › Authentication: administrators configure, preview, enable and
 disable SSO (E10); members may look. One page, one POST endpoint per action."""
+from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
@@ -124,8 +125,17 @@ def authentication(request):
         "preview": enable_preview(org=org) if connection and not connection.is_enabled else None,
         "is_admin": request.membership.is_admin,
         "removal_running": bool(connection and connection.removal_status == SSOConnection.RemovalStatus.RUNNING),
+        "directory_sync_enabled": _directory_sync_enabled(org),
     }
     return render(request, "sso/authentication.html", context, status=status)
+
+
+def _directory_sync_enabled(org) -> bool | None:
+    """For the Directory Sync card (DS2); None when the scim app is not installed.
+    Read through the app registry: scim builds on sso, not the other way round."""
+    if not apps.is_installed("scim"):
+        return None
+    return apps.get_model("scim", "Directory").objects.filter(org=org, enabled=True).exists()
 
 
 @org_view(admin=True)

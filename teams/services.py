@@ -6,6 +6,7 @@ from orgs.audit import Events, audit_record
 from orgs.errors import Conflict, NotAllowed, NotFound, ServiceError
 from orgs.models import Membership, Organization
 
+from . import policy
 from .models import Team, TeamMember
 
 
@@ -40,6 +41,8 @@ def _name_taken(org: Organization, name: str, exclude_pk=None) -> bool:
 def team_create(*, org: Organization, name: str, actor: User | None, directory_managed: bool = False,
                 external_id: str = "", actor_label: str | None = None) -> Team:
     name = _clean_name(name)
+    if not directory_managed and (reason := policy.team_creation_block_reason(org)):
+        raise NotAllowed(reason, code="directory_managed")
     if _name_taken(org, name):
         raise Conflict(f"A team named “{name}” already exists.", code="name_taken")
     try:

@@ -188,9 +188,18 @@ def test_enable_directory_sync_copy_token_provision_and_pages_refuse_edits(sso_o
 
 
 @pytest.mark.django_db(transaction=True)
-def test_directory_sync_is_reachable_from_the_authentication_page(sso_org, live_server, new_context):
+def test_directory_sync_is_enabled_from_the_authentication_page(sso_org, live_server, new_context):
+    """DS2: "Enable directory sync" on Settings › Authentication; the token is shown once, then a link."""
     base = live_server.url
     admin = new_context().new_page()
     sign_in(admin, base, "ada@acme.test")
     admin.goto(f"{base}/orgs/{SLUG}/settings/authentication/")
-    assert admin.locator(f"a[href$='/orgs/{SLUG}/settings/directory-sync/']").count() >= 1
+    card = admin.locator("[data-testid=directory-sync]")
+    card.locator("input[name=confirm]").check()
+    card.locator("button:has-text('Enable directory sync')").click()
+    admin.wait_for_selector("[data-testid=secret]")
+    assert admin.url.endswith(f"/orgs/{SLUG}/settings/directory-sync/")
+    assert admin.input_value("[data-testid=secret]").startswith("ghscim_")
+    admin.goto(f"{base}/orgs/{SLUG}/settings/authentication/")
+    assert "Enabled" in card.inner_text()
+    assert card.locator(f"a[href$='/orgs/{SLUG}/settings/directory-sync/']").count() == 1

@@ -43,6 +43,24 @@ def test_ds5_enabling_clears_existing_teams(sso_org, admin_user, member):
     assert Membership.objects.filter(org=sso_org).count() == 2  # members stay
 
 
+def test_ds3_no_hand_made_teams_while_directory_sync_is_on(sso_org, admin_user, client):
+    from tests.conftest import client_for
+
+    directory_enable(org=sso_org, actor=admin_user)
+    with pytest.raises(NotAllowed) as exc:
+        team_create(org=sso_org, name="Manual", actor=admin_user)
+    assert exc.value.code == "directory_managed"
+    admin = client_for(admin_user)
+    page = admin.post(f"/orgs/{sso_org.slug}/settings/teams/", {"name": "Manual"})
+    assert page.status_code in (400, 403) and b"identity provider" in page.content
+    api = admin.post(f"/api/v1/organizations/{sso_org.slug}/teams", {"name": "Manual"},
+                     content_type="application/json")
+    assert api.status_code == 403 and api.json()["code"] == "directory_managed"
+    assert not Team.objects.filter(org=sso_org).exists()
+    directory_disable(org=sso_org, actor=admin_user)
+    assert team_create(org=sso_org, name="Manual", actor=admin_user).name == "Manual"
+
+
 def test_d2_disabling_sso_turns_directory_sync_off(scim, admin_user, org):
     from sso.services import sso_disable
 
