@@ -3,6 +3,7 @@
 
     python3 dev.py run     # set up, load the demo, serve on http://localhost:8000
     python3 dev.py test    # set up and run the whole test suite (extra args go to pytest)
+    python3 dev.py bench [name …]   # the benchmarks in bench/ (all, or the named ones)
 
 Setting up means: a virtualenv in .venv with the pinned requirements
 (requirements.lock), reinstalled only when that file changes.
@@ -59,12 +60,43 @@ def test(args: list[str]) -> int:
     return code
 
 
+BENCHMARKS = ["token_auth", "members_list", "acs", "sso_enable", "scim_provision", "scim_groups", "scim_filter"]
+
+
+def bench(names: list[str]) -> int:
+    """Each benchmark in its own process, one after the other (they share the 2 cores
+    badly otherwise). With DATABASE_URL=postgres://…/<name> the database is created
+    when missing; without it each benchmark uses its own throwaway SQLite database."""
+    setup()
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        print(f"Unknown benchmark(s): {', '.join(unknown)}. Known: {', '.join(BENCHMARKS)}")
+        return 2
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        create = (
+            "import sys, psycopg; from urllib.parse import urlsplit; u = urlsplit(sys.argv[1]); name = u.path.lstrip('/');"
+            "c = psycopg.connect(sys.argv[1].rsplit('/', 1)[0] + '/postgres', autocommit=True);"
+            "c.execute('SELECT 1 FROM pg_database WHERE datname = %s', [name]).fetchone() or "
+            "c.execute('CREATE DATABASE \"' + name.replace('\"', '') + '\"')"
+        )
+        if sh(PY, "-c", create, url):
+            return 1
+    failed = 0
+    for name in names or BENCHMARKS:
+        print(f"\n== bench/{name}.py", flush=True)
+        failed += bool(sh(PY, ROOT / "bench" / f"{name}.py"))
+    return 1 if failed else 0
+
+
 def main() -> int:
     command, *rest = sys.argv[1:] or ["help"]
     if command == "run":
         return run(rest)
     if command == "test":
         return test(rest)
+    if command == "bench":
+        return bench(rest)
     if command == "setup":
         setup()
         return 0
