@@ -1,9 +1,11 @@
 """The public SAML endpoints (SPEC §3): /sso/, login, ACS, metadata, link
 confirmation. Thin: validation in sso.saml, state changes in sso.services."""
+import hashlib
 import logging
 
 from django.contrib.auth import login
-from django.core.exceptions import RequestDataTooBig
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
@@ -33,9 +35,84 @@ def _error(request, *, status: int, title: str = GENERIC_FAILURE, detail: str = 
     return response
 
 
-def _reject(request, org, connection, code: str, reason: str, *, status: int = 400):
-    services.record_rejection(org=org, code=code, reason=reason)
-    return _error(request, status=status, org=org)
+def _reject(request, org, connection, code: str, reason: str, *, status: int = 400, tester=None):
+    """Refuse a response: the exact reason goes to the audit log. The browser sees a
+    generic page, except an administrator's test login (issue item 7), which shows
+    that same reason and what to change in the IdP."""
+    if tester is None:
+        services.record_rejection(org=org, code=code, reason=reason)
+        return _error(request, status=status, org=org)
+    services.record_rejection(org=org, code=code, reason=reason,
+                              extra={"purpose": "test", "tested_by": tester.email})
+    return render(request, "sso/test_result.html", {
+        "org": org, "connection": connection, "failure": {
+            "code": code, "reason": reason, "hints": _failure_hints(org, connection, code),
+        },
+    }, status=status)
+
+
+def _failure_hints(org, connection, code: str) -> list[str]:
+    """What to change in the IdP (or here) for a rejection code of sso.saml."""
+    entity_id, acs_url = saml.sp_entity_id(org.slug), saml.acs_url(org.slug)
+    if code in ("wrong_audience", "audience_missing"):
+        return [f"In the IdP, set the Audience URI (SP entity ID, Identifier) to exactly {entity_id}"]
+    if code in ("wrong_destination", "wrong_recipient", "recipient_missing", "subject_confirmation"):
+        return [f"In the IdP, set the Single sign-on URL (ACS URL, Reply URL), used as Destination and Recipient, "
+                f"to exactly {acs_url}"]
+    if code in ("invalid_signature", "no_certificate"):
+        configured = [c.sha256_fingerprint for c in connection.certificates.all()] if connection else []
+        return ["Certificate mismatch: the response is not signed by any signing certificate configured here"
+                + (f" (SHA-256 {', '.join(configured)})" if configured else "") + ".",
+                "Download the IdP's current signing certificate and add it under Signing certificates; two may "
+                "be active while the IdP rotates its key. If the IdP re-signs or transforms the assertion "
+                "after signing, turn that off."]
+    if code == "assertion_unsigned":
+        return ["Configure the IdP to sign the assertion itself (Okta: “Assertion Signature: Signed”; "
+                "Entra ID: “Sign SAML assertion”), not only the response."]
+    if code == "sha1":
+        return ["Set the IdP's signature algorithm to RSA-SHA256 and the digest to SHA-256; SHA-1 is refused."]
+    if code in ("expired", "not_yet_valid"):
+        return ["The assertion's validity window does not include this server's time: check the IdP's clock "
+                "(clock skew) and that the browser posts the response straight away, not from a cached page."]
+    if code == "wrong_issuer":
+        return [f"The response's Issuer is not the IdP entity ID configured here ({connection.idp_entity_id}). "
+                "Copy the IdP's entity ID (Issuer) from its metadata into the settings."]
+    if code == "idp_status_not_success":
+        return ["The IdP answered with an error status: check that the user is assigned to the application "
+                "and look at the IdP's sign-in logs."]
+    if code in ("unknown_in_response_to", "wrong_in_response_to", "replay"):
+        return ["Start a new test from the Authentication page in this browser; a test login works once and "
+                "the IdP must answer the request it was sent."]
+    if code == "encrypted_assertion":
+        return ["Turn off assertion encryption in the IdP; Gatehouse relies on the TLS connection instead."]
+    if code in ("name_id_missing", "name_id_comment"):
+        return ["Configure the IdP to send one NameID, format EmailAddress (the user's email)."]
+    if code == "too_large":
+        return ["Send fewer attributes or groups in the assertion."]
+    return ["The response's structure was refused. Make sure the IdP sends one signed assertion directly in "
+            "the Response, signed with RSA-SHA256 and exclusive canonicalization."]
+
+
+# A test login (issue item 7) records who started it next to its RelayState: the
+# IdP's cross-site POST to the ACS does not carry the SameSite=Lax session cookie.
+_TEST_STARTER_PREFIX = "sso:test-starter:"
+
+
+def _test_starter_key(relay_state: str) -> str:
+    return _TEST_STARTER_PREFIX + hashlib.sha256(relay_state.encode()).hexdigest()
+
+
+def _test_administrator(org, relay_state: str):
+    """The administrator of `org` who started this test login, or None (removed,
+    demoted or deactivated since). Read once: the RelayState is single-use."""
+    key = _test_starter_key(relay_state)
+    user_id = cache.get(key)
+    cache.delete(key)
+    if user_id is None:
+        return None
+    membership = (Membership.objects.select_related("user")
+                  .filter(org=org, user_id=user_id, role=Membership.Role.ADMIN, user__is_active=True).first())
+    return membership.user if membership else None
 
 
 def _org_and_connection(org_slug: str):
@@ -66,6 +143,9 @@ def sso_start(request):
 
 
 def _start_flow(request, org, connection, *, next_url: str, purpose: str):
+    if purpose == "test" and not Membership.objects.filter(org=org, user_id=request.user.pk,
+                                                           role=Membership.Role.ADMIN).exists():
+        raise PermissionDenied("Only organization administrators can test the connection.")
     certificates = services.connection_certificates(connection)
     browser_secret = request.COOKIES.get(state.STATE_COOKIE) or state.new_browser_secret()
     # The AuthnRequest ID is known only after onelogin builds it; the RelayState is
@@ -76,6 +156,8 @@ def _start_flow(request, org, connection, *, next_url: str, purpose: str):
     url, request_id = saml.authn_request_url(connection, certificates, placeholder)
     relay_state = state.state_create(org_slug=org.slug, request_id=request_id, next_url=next_url,
                                      purpose=purpose, browser_secret=browser_secret)
+    if purpose == "test":
+        cache.set(_test_starter_key(relay_state), request.user.pk, timeout=state.STATE_TTL_SECONDS)
     url = url.replace(f"RelayState={placeholder}", f"RelayState={relay_state}")
     response = HttpResponseRedirect(url)
     state.set_state_cookie(response, browser_secret)
@@ -111,12 +193,16 @@ def acs(request, org_slug):
         return _reject(request, org, connection, "not_configured", "SSO is not configured for this organization.",
                        status=404)
     relay_state = relay_state or ""
+    # The state is consumed before the response is read: a rejected response ends
+    # its login too, and a test login's failure is then shown to its administrator.
+    flow = state.state_consume(relay_state, org_slug=org.slug,
+                               browser_secret=request.COOKIES.get(state.STATE_COOKIE)) if relay_state else None
+    tester = _test_administrator(org, relay_state) if flow is not None and flow["purpose"] == "test" else None
     try:
         in_response_to = saml.prevalidate(encoded)
     except saml.SAMLRejected as exc:
-        return _reject(request, org, connection, exc.code, exc.reason, status=413 if exc.code == "too_large" else 400)
-    flow = state.state_consume(relay_state, org_slug=org.slug,
-                               browser_secret=request.COOKIES.get(state.STATE_COOKIE)) if relay_state else None
+        return _reject(request, org, connection, exc.code, exc.reason, status=413 if exc.code == "too_large" else 400,
+                       tester=tester)
     if flow is not None:
         request_id, next_url, purpose = flow["request_id"], flow["next"], flow["purpose"]
     else:
@@ -141,11 +227,11 @@ def acs(request, org_slug):
                                            request_id=request_id)
     except saml.SAMLRejected as exc:
         return _reject(request, org, connection, exc.code, exc.reason,
-                       status=413 if exc.code == "too_large" else 400)
+                       status=413 if exc.code == "too_large" else 400, tester=tester)
     if not state.assertion_first_use(org_slug=org.slug, assertion_id=assertion.assertion_id,
                                      not_on_or_after=assertion.not_on_or_after):
         return _reject(request, org, connection, "replay",
-                       f"Assertion {assertion.assertion_id!r} was already used.", status=403)
+                       f"Assertion {assertion.assertion_id!r} was already used.", status=403, tester=tester)
 
     if purpose == "test":
         return _test_result(request, org, connection, assertion)
