@@ -234,7 +234,7 @@ def acs(request, org_slug):
                        f"Assertion {assertion.assertion_id!r} was already used.", status=403, tester=tester)
 
     if purpose == "test":
-        return _test_result(request, org, connection, assertion)
+        return _test_result(request, org, connection, assertion, tester=tester)
 
     try:
         result = services.sso_login(org=org, name_id=assertion.name_id, attributes=assertion.attributes)
@@ -249,7 +249,7 @@ def acs(request, org_slug):
     return redirect(next_url or "/")
 
 
-def _test_result(request, org, connection, assertion):
+def _test_result(request, org, connection, assertion, *, tester=None):
     """Issue item 7: what the IdP sent and what it maps to; nothing changes."""
     from .selectors import sso_identity_of
     from accounts.models import User
@@ -269,21 +269,19 @@ def _test_result(request, org, connection, assertion):
             diagnosis.append(f"{user.email} is not a member; a real sign-in would add them as a member.")
     elif profile["email"]:
         diagnosis.append(f"No account for {profile['email']} yet; a real sign-in would create it.")
-    with_transaction_audit(org, request, assertion)
+    _audit_test_login(org, tester, assertion)
     return render(request, "sso/test_result.html", {
         "org": org, "assertion": assertion, "profile": profile, "diagnosis": diagnosis,
         "connection": connection,
     })
 
 
-def with_transaction_audit(org, request, assertion):
-    from django.db import transaction
-
-    with transaction.atomic():
-        audit_record(org=org, actor=request.user if request.user.is_authenticated else None,
-                     actor_label=None if request.user.is_authenticated else services.IDP_LABEL,
-                     event=SSOEvents.TEST_LOGIN, new={"name_id": assertion.name_id,
-                                                      "attributes": sorted(assertion.attributes)})
+def _audit_test_login(org, tester, assertion):
+    """Actor: the administrator who started the test (the IdP's cross-site POST
+    carries no session cookie, so not request.user); the IdP if they are gone."""
+    audit_record(org=org, actor=tester, actor_label=None if tester else services.IDP_LABEL,
+                 event=SSOEvents.TEST_LOGIN, new={"name_id": assertion.name_id,
+                                                  "attributes": sorted(assertion.attributes)})
 
 
 @require_GET

@@ -183,7 +183,7 @@ def test_a_relay_state_from_a_normal_login_never_shows_a_diagnosis(admin_client,
     assert rejections(org)[-1].new["code"] == "unknown_in_response_to"
 
 
-def test_successful_test_login_still_shows_what_arrived(admin_client, configured, idp, org):
+def test_successful_test_login_still_shows_what_arrived(admin_client, configured, idp, org, admin_user):
     before = world(org)[0]
     request_id, relay = start_test(admin_client)
     response = post_acs(admin_client, idp.encoded(org_slug="acme", name_id="newcomer@acme.test",
@@ -193,3 +193,6 @@ def test_successful_test_login_still_shows_what_arrived(admin_client, configured
     assert "Test sign-in succeeded" in page and "newcomer@acme.test" in page
     assert world(org)[0] == before
     assert not rejections(org)
+    # Recorded as the administrator's test even though the IdP's POST carries no session cookie in production.
+    event = AuditEvent.objects.get(org=org, event=SSOEvents.TEST_LOGIN)
+    assert event.actor == admin_user and event.new["name_id"] == "newcomer@acme.test"
