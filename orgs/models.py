@@ -16,7 +16,10 @@ slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
     "Use 1–50 lowercase letters, digits or hyphens, not starting or ending with a hyphen.",
 )
-RESERVED_SLUGS = frozenset({"new", "admin", "api", "sso", "scim", "accounts", "static", "settings", "invitations"})
+# Slugs that would collide with our own URLs: top-level paths, and /sso/link/…, /sso/test-idp/… which
+# are routed before /sso/<org>/….
+RESERVED_SLUGS = frozenset({"new", "admin", "api", "sso", "scim", "accounts", "static", "settings", "invitations",
+                            "link", "test-idp", "healthz", "orgs"})
 
 
 def hash_secret(secret: str) -> str:
@@ -73,6 +76,14 @@ class Membership(TimestampedModel):
     # Set when the membership comes from Directory Sync (SCIM); such rows are
     # not edited by hand (SPEC DS6).
     directory_managed = models.BooleanField(default=False)
+    # Set when Directory Sync attached an account that existed before and was not
+    # a member: its owner never agreed to join, so for the hostile-IdP guard (SPEC
+    # §7) this membership is no tie until they confirm an SSO link. It stays set
+    # when the directory releases the row (Directory Sync or SSO disabled).
+    owner_unconfirmed = models.BooleanField(default=False)
+    # The last role change. The SSO enable removes by the role at enable time
+    # (E1, E2): an administrator demoted after the enable is not one it removes.
+    role_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["org", "user"], name="orgs_membership_org_user_unique")]

@@ -115,13 +115,16 @@ def _refuse_manual_edit_of_directory_member(membership: Membership, by_directory
 @transaction.atomic
 def membership_add(*, org: Organization, user: User, role: str = Role.MEMBER, actor: User | None,
                    is_database_admin: bool = False, directory_managed: bool = False, reason: str = "added",
-                   actor_label: str | None = None) -> Membership:
-    """Add `user` to `org`; an existing membership is returned unchanged."""
+                   actor_label: str | None = None, owner_unconfirmed: bool = False) -> Membership:
+    """Add `user` to `org`; an existing membership is returned unchanged.
+    `owner_unconfirmed`: the account's owner did not agree to join (Directory Sync
+    attaching an existing account), so this membership is no SSO tie (SPEC §7)."""
     if role not in Role.values:
         raise ServiceError(f"Unknown role “{role}”.", code="invalid_role")
     membership, created = Membership.objects.get_or_create(
         org=org, user=user,
-        defaults={"role": role, "is_database_admin": is_database_admin, "directory_managed": directory_managed},
+        defaults={"role": role, "is_database_admin": is_database_admin, "directory_managed": directory_managed,
+                  "owner_unconfirmed": owner_unconfirmed},
     )
     if created:
         audit_record(org=org, actor=actor, event=Events.MEMBER_ADDED, target=membership, target_label=user.email,
@@ -160,7 +163,9 @@ def membership_change_role(*, org: Organization, membership: Membership, role: s
         raise Conflict("An organization needs at least one administrator.", code="last_admin")
     old = membership.role
     membership.role = role
-    membership.save(update_fields=["role", "updated_at"])
+    # Read by the SSO enable's removal rule (sso.selectors.members_awaiting_removal).
+    membership.role_changed_at = timezone.now()
+    membership.save(update_fields=["role", "role_changed_at", "updated_at"])
     audit_record(org=org, actor=actor, event=Events.MEMBER_ROLE_CHANGED, target=membership,
                  target_label=membership.user.email, old={"role": old}, new={"role": role}, actor_label=actor_label)
     return membership

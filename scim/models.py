@@ -50,6 +50,10 @@ class DirectoryUser(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
                              related_name="+")
     membership = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The directory created `user` (no account had this email). Only then may the
+    # memberships it makes for the account tie it to the organization (SPEC §7): an
+    # existing account it attaches gets Membership.owner_unconfirmed instead.
+    created_account = models.BooleanField(default=False)
     external_id = models.CharField(max_length=255, blank=True, default="")
     # The SCIM userName, lowercased (userName is case-insensitive, RFC 7643 §4.1.1).
     user_name = models.CharField(max_length=254)

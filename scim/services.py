@@ -245,15 +245,27 @@ def _managed_role(directory: Directory, fields: resources.UserFields) -> str | N
     return None
 
 
-def _account_for(email: str, fields: resources.UserFields) -> User:
-    """The account with this email, created without a usable password if there is none.
-    Provisioning mostly meets new people, so the INSERT comes first: one query then."""
+def _account_for(email: str, fields: resources.UserFields) -> tuple[User, bool]:
+    """The account with this email, created without a usable password if there is none;
+    and whether it was created here (DirectoryUser.created_account). Provisioning mostly
+    meets new people, so the INSERT comes first: one query then."""
     try:
         with transaction.atomic():
             return User.objects.create_user(email, None, first_name=fields.given_name[:150],
-                                            last_name=fields.family_name[:150])
+                                            last_name=fields.family_name[:150]), True
     except IntegrityError:
-        return User.objects.get(email=email)
+        return User.objects.get(email=email), False
+
+
+def _reset_if_awaiting_sso_removal(org: Organization, user: User) -> bool:
+    """A member the SSO enable still has to remove is removed now, through the enable's
+    own path, so the directory adds a fresh membership the job leaves alone (as an SSO
+    sign-in does, E3/E5/E6) instead of reusing one the job deletes later."""
+    try:
+        from sso.services import sso_removal_apply
+    except ImportError:
+        return False
+    return sso_removal_apply(org=org, user=user)
 
 
 def _mirror_teams(org: Organization, directory_user: DirectoryUser) -> None:
@@ -275,9 +287,23 @@ def _activate(org: Organization, directory: Directory, directory_user: Directory
         directory_user.membership = None  # no email yet, so no account to add
         return
     role = _managed_role(directory, fields)
+    user = directory_user.user
+    # Did the account's owner agree to this organization: the directory created the account,
+    # or it was a member already (not one the directory attached earlier)? An account the
+    # directory created has only memberships made since this SSO enable (DS1): no query.
+    agreed = directory_user.created_account
+    if not agreed:
+        unconfirmed = Membership.objects.filter(org=org, user=user).values_list("owner_unconfirmed", flat=True)
+        unconfirmed = unconfirmed.first()
+        agreed = unconfirmed is False
+        if unconfirmed is not None:
+            # A member the enable still has to remove starts afresh, as at an SSO sign-in.
+            _reset_if_awaiting_sso_removal(org, user)
     # Returns an existing membership unchanged, or adds one (directory-managed, audited).
-    membership = membership_add(org=org, user=directory_user.user, role=role or Role.MEMBER, actor=None,
-                                directory_managed=True, reason="directory_provisioned", actor_label=DIRECTORY)
+    # An existing account attached without its owner's agreement is no SSO tie (SPEC §7).
+    membership = membership_add(org=org, user=user, role=role or Role.MEMBER, actor=None,
+                                directory_managed=True, reason="directory_provisioned", actor_label=DIRECTORY,
+                                owner_unconfirmed=not agreed)
     if membership.role != (role or membership.role) or not membership.directory_managed:
         if not membership.directory_managed:
             membership = membership_mark_directory_managed(org=org, membership=membership, actor=None,
@@ -323,9 +349,10 @@ def scim_user_create(*, org: Organization, directory: Directory, fields: resourc
                      actor=None) -> DirectoryUser:
     """POST /Users. Uniqueness (userName, and one directory user per account) is left to
     the unique constraints: a conflict rolls everything back and answers 409."""
-    account = _account_for(fields.email, fields) if fields.email else None
+    account, created_account = _account_for(fields.email, fields) if fields.email else (None, False)
     directory_user = DirectoryUser(
-        org=org, user=account, user_name=fields.user_name, external_id=fields.external_id,
+        org=org, user=account, created_account=created_account, user_name=fields.user_name,
+        external_id=fields.external_id,
         email=_search_email(fields), given_name=fields.given_name, family_name=fields.family_name,
         display_name=fields.display_name, emails=fields.emails, active=fields.active, role=fields.role,
         raw=fields.raw,
@@ -387,7 +414,7 @@ def scim_user_replace(*, org: Organization, directory: Directory, directory_user
         if directory_user.membership_id:
             _deactivate(org, directory_user, reason="directory_email_changed")
         was_active = False
-        directory_user.user = _account_for(fields.email, fields)
+        directory_user.user, directory_user.created_account = _account_for(fields.email, fields)
     directory_user.user_name = fields.user_name
     directory_user.external_id = fields.external_id
     directory_user.email = _search_email(fields)

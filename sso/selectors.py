@@ -1,5 +1,5 @@
 """Org-scoped reads of the sso app."""
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from orgs.models import Membership, Organization
 
@@ -18,18 +18,24 @@ def sso_is_enabled(org: Organization) -> bool:
 
 
 def members_awaiting_removal(org: Organization, enabled_at) -> QuerySet[Membership]:
-    """E1: who the enable job still has to remove. Fixed by time: every non-admin
-    membership older than the enable. Memberships made later (SSO sign-ins) are
-    new rows and stay, so enabling writes nothing per member."""
-    return Membership.objects.filter(org=org, created_at__lt=enabled_at).exclude(role=Membership.Role.ADMIN)
+    """E1: who the enable job still has to remove. Fixed by time: every membership
+    older than the enable that was non-admin then: non-admin now, and its role
+    unchanged since (an administrator demoted after the enable stays, E2).
+    Memberships made later (SSO sign-ins) are new rows and stay, so enabling
+    writes nothing per member."""
+    return (Membership.objects.filter(org=org, created_at__lt=enabled_at)
+            .filter(Q(role_changed_at__isnull=True) | Q(role_changed_at__lt=enabled_at))
+            .exclude(role=Membership.Role.ADMIN))
 
 
 def awaits_sso_removal(membership: Membership | None) -> bool:
-    """Is this membership one the running (or finished) SSO enable removes? One query, admins none."""
+    """Is this membership one the running (or finished) SSO enable removes (the rule of
+    members_awaiting_removal)? One query, admins none."""
     if membership is None or membership.role == Membership.Role.ADMIN:
         return False
+    last_change = max(membership.created_at, membership.role_changed_at or membership.created_at)
     return SSOConnection.objects.filter(org_id=membership.org_id, state=SSOConnection.State.ENABLED,
-                                        enabled_at__gt=membership.created_at).exists()
+                                        enabled_at__gt=last_change).exists()
 
 
 def sso_identity_of(user) -> SSOIdentity | None:
@@ -59,9 +65,11 @@ def domain_verified_by(*, org: Organization, email: str) -> bool:
 
 
 def tied_to_org(*, org: Organization, user) -> bool:
-    """Hostile-IdP guard: may this organization's IdP sign this existing account in?"""
+    """Hostile-IdP guard: may this organization's IdP sign this existing account in?
+    A membership counts unless Directory Sync attached the account without its owner's
+    agreement (`owner_unconfirmed`): an organization's directory can reach any email."""
     return (
-        Membership.objects.filter(org=org, user=user).exists()
+        Membership.objects.filter(org=org, user=user, owner_unconfirmed=False).exists()
         or SSORemoval.objects.filter(org=org, user=user).exists()
         or SSOIdentity.objects.filter(org=org, user=user).exists()
         or domain_verified_by(org=org, email=user.email)
@@ -92,11 +100,13 @@ def sso_org_for_email(email: str) -> Organization | None:
     through. In order: the organization its account is linked to by SSO; else the one
     it belongs to (an administrator before their first SSO sign-in) or was removed from
     by the enable (a member coming back, E3); else the one that verified its domain.
-    Several candidates at one step → None: the page then asks for the organization."""
+    Several candidates at one step → None: the page then asks for the organization.
+    A membership Directory Sync attached without the owner's agreement does not count."""
     enabled = Organization.objects.filter(sso_connection__state=SSOConnection.State.ENABLED)
     steps = (
         enabled.filter(pk__in=SSOIdentity.objects.filter(user__email=email).values("org_id")),
-        enabled.filter(pk__in=Membership.objects.filter(user__email=email).values("org_id"))
+        enabled.filter(pk__in=Membership.objects.filter(user__email=email, owner_unconfirmed=False)
+                       .values("org_id"))
         | enabled.filter(pk__in=SSORemoval.objects.filter(user__email=email).values("org_id")),
         enabled.filter(pk__in=VerifiedDomain.objects.filter(domain=email.rpartition("@")[2],
                                                             verified_at__isnull=False).values("org_id")),

@@ -333,15 +333,20 @@ def sso_disable(*, org: Organization, actor: User | None) -> SSOConnection:
 
 
 def _remove_users(org: Organization, connection: SSOConnection, user_ids: list[int]) -> list[int]:
-    """Remove these members (the enable's effect), record the tie and the progress, queue their emails."""
+    """Remove these members (the enable's effect), record the tie and the progress, queue their emails.
+    Accounts Directory Sync attached without their owner's agreement get no removal row:
+    it would tie them to this organization (SPEC §7), and they never joined it."""
+    unconfirmed = set(Membership.objects.filter(org=org, user_id__in=user_ids, owner_unconfirmed=True)
+                      .values_list("user_id", flat=True))
     removed = membership_remove_batch(org=org, user_ids=user_ids, actor=None, reason="sso_enabled",
                                       actor_label="sso enable")
     if removed:
         now = timezone.now()
+        tied = [uid for uid in removed if uid not in unconfirmed]
         SSORemoval.objects.bulk_create([SSORemoval(org=org, user_id=uid, created_at=now, removed_at=now)
-                                        for uid in removed], ignore_conflicts=True)
+                                        for uid in tied], ignore_conflicts=True)
         # Removed again by a later enable: the row is reused and its email is due again.
-        SSORemoval.objects.filter(org=org, user_id__in=removed).update(removed_at=now, notified_at=None)
+        SSORemoval.objects.filter(org=org, user_id__in=tied).update(removed_at=now, notified_at=None)
         SSOConnection.objects.filter(pk=connection.pk).update(removal_done=F("removal_done") + len(removed))
         from .tasks import send_removal_emails
 
@@ -458,12 +463,22 @@ def _link_identity(*, org: Organization, user: User, name_id: str) -> SSOIdentit
     return identity
 
 
+@transaction.atomic
+def sso_removal_apply(*, org: Organization, user: User) -> bool:
+    """Remove `user` now if the SSO enable still has to (E1), through the job's own path
+    (audit event, removal row and email, progress), so whoever adds them back (an SSO
+    sign-in, E3; Directory Sync, DS3) makes a fresh membership: no grant (E5), no teams
+    (E6), and one the job leaves alone. Returns whether it removed them."""
+    if not awaits_sso_removal(Membership.objects.filter(org=org, user=user).first()):
+        return False
+    connection = SSOConnection.objects.get(org=org)
+    return bool(_remove_users(org, connection, [user.pk]))
+
+
 def _join_as_member(*, org: Organization, user: User) -> Membership:
     """E3, with E5/E6 following from a fresh membership. A member the enable job has
     not reached yet is removed now, so they come back exactly as a removed member would."""
-    connection = SSOConnection.objects.get(org=org)
-    if awaits_sso_removal(Membership.objects.filter(org=org, user=user).first()):
-        _remove_users(org, connection, [user.pk])
+    sso_removal_apply(org=org, user=user)
     return membership_add(org=org, user=user, role=Membership.Role.MEMBER, actor=None, reason="sso_jit",
                           actor_label=IDP_LABEL)
 
@@ -562,8 +577,12 @@ def sso_link_confirm(*, token: str) -> LoginResult:
     membership = Membership.objects.filter(org=org, user=user).first()
     if membership is None or awaits_sso_removal(membership):
         membership = _join_as_member(org=org, user=user)
+    confirmed = membership.owner_unconfirmed  # attached by the directory; its owner agrees now
+    if confirmed:
+        membership.owner_unconfirmed = False
+        membership.save(update_fields=["owner_unconfirmed", "updated_at"])
     audit_record(org=org, actor=user, event=SSOEvents.LINK_CONFIRMED, target=membership, target_label=user.email,
-                 new={"name_id": link.name_id})
+                 new={"name_id": link.name_id, **({"membership_confirmed": True} if confirmed else {})})
     return LoginResult(user=user, status="signed_in", email=user.email)
 
 

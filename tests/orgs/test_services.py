@@ -46,7 +46,7 @@ class TestOrganization:
         assert Membership.objects.get(org=org, user=admin_user).role == Role.ADMIN
         assert events(org, "org.created").count() == 1
 
-    @pytest.mark.parametrize("slug", ["", "-bad", "bad-", "has space", "x" * 51, "new", "ÜBER"])
+    @pytest.mark.parametrize("slug", ["", "-bad", "bad-", "has space", "x" * 51, "new", "ÜBER", "link", "test-idp"])
     def test_bad_slug_is_refused_and_nothing_created(self, admin_user, slug):
         with pytest.raises(ServiceError):
             organization_create(slug=slug, name="X", creator=admin_user)
