@@ -17,7 +17,8 @@ refusing (400 invalidFilter) any attribute or operator it does not know instead
 of dropping it the way the library's own transpilers do.
 
 Layout: models (Directory, DirectoryToken, DirectoryUser, DirectoryGroup,
-DirectoryGroupMember, ScimRequestLog), services (every change, audited),
+DirectoryGroupMember), services (every change, audited), request_log (the last
+requests received, in Redis),
 selectors (org-scoped reads), filters, resources (documents in/out, PATCH),
 schemas (discovery), views (SCIM endpoints and the settings page), api (JSON API).
 """

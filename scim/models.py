@@ -117,18 +117,3 @@ class DirectoryGroupMember(models.Model):
         ]
         indexes = [models.Index(fields=["directory_user"], name="scim_groupmember_user")]
 
-
-class ScimRequestLog(models.Model):
-    """The last requests an organization's directory received, for troubleshooting."""
-
-    KEEP = 100
-
-    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    method = models.CharField(max_length=10)
-    path = models.CharField(max_length=300)
-    status = models.PositiveSmallIntegerField()
-    detail = models.CharField(max_length=300, blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        indexes = [models.Index(fields=["org", "-id"], name="scim_requestlog_org_id")]

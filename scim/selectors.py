@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 
 from orgs.models import Organization
 
-from .models import Directory, DirectoryGroup, DirectoryGroupMember, DirectoryUser, ScimRequestLog
+from .models import Directory, DirectoryGroup, DirectoryGroupMember, DirectoryUser
 
 
 def directory_of(*, org: Organization) -> Directory | None:
@@ -40,5 +40,3 @@ def group_members(*, group_ids) -> dict[int, list[int]]:
     return result
 
 
-def request_log(*, org: Organization, limit: int = 100) -> QuerySet[ScimRequestLog]:
-    return ScimRequestLog.objects.filter(org=org).order_by("-id")[:limit]

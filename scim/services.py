@@ -5,7 +5,6 @@ transitions. Each service runs in one transaction and writes its audit event the
 SCIM parsing errors (ScimError) raised from here also roll the transaction back.
 """
 import hmac
-import threading
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -25,7 +24,7 @@ from orgs.services import (
 from teams.models import Team, TeamMember
 from teams.services import team_create, team_delete, team_rename
 
-from . import resources
+from . import request_log, resources
 from .models import (
     DEFAULT_ROLE_ATTRIBUTE,
     Directory,
@@ -33,7 +32,6 @@ from .models import (
     DirectoryGroupMember,
     DirectoryToken,
     DirectoryUser,
-    ScimRequestLog,
 )
 
 DIRECTORY = "directory"
@@ -201,39 +199,9 @@ def directory_authenticate(*, secret: str, org_slug: str) -> DirectoryToken | No
     return token
 
 
-_log_lock = threading.Lock()
-_log_buffer: list[ScimRequestLog] = []
-LOG_FLUSH_SIZE = 50
-LOG_FLUSH_SECONDS = 2.0
-
-
 def scim_request_log_record(*, org: Organization, method: str, path: str, status: int, detail: str = "") -> None:
-    """Troubleshooting log of the requests a directory received. Buffered per process
-    and written in one INSERT when 50 are waiting, the oldest is 2 s old, a request
-    failed, or the settings page reads the log — so a request does not pay a commit
-    of its own for it. About the last ScimRequestLog.KEEP rows are kept per organization."""
-    row = ScimRequestLog(org_id=org.pk, method=method[:10], path=path[:300], status=status, detail=detail[:300])
-    with _log_lock:
-        _log_buffer.append(row)
-        due = (len(_log_buffer) >= LOG_FLUSH_SIZE or status >= 400
-               or (timezone.now() - _log_buffer[0].created_at).total_seconds() >= LOG_FLUSH_SECONDS)
-    if due:
-        scim_request_log_flush()
-
-
-def scim_request_log_flush() -> int:
-    with _log_lock:
-        rows = list(_log_buffer)
-        _log_buffer.clear()
-    if not rows:
-        return 0
-    ScimRequestLog.objects.bulk_create(rows)
-    for org_id in {row.org_id for row in rows}:
-        cutoff = list(ScimRequestLog.objects.filter(org_id=org_id).order_by("-id")
-                      .values_list("id", flat=True)[ScimRequestLog.KEEP:ScimRequestLog.KEEP + 1])
-        if cutoff:
-            ScimRequestLog.objects.filter(org_id=org_id, id__lte=cutoff[0]).delete()
-    return len(rows)
+    """Troubleshooting log of the requests a directory received (scim/request_log.py)."""
+    request_log.record(org_id=org.pk, method=method, path=path, status=status, detail=detail)
 
 
 # Users ---------------------------------------------------------------------------------

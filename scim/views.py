@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from orgs.errors import ServiceError
 
-from . import resources, schemas, selectors, services
+from . import request_log, resources, schemas, selectors, services
 from .errors import SCIM_CONTENT_TYPE, ScimError, bad_request, conflict, not_found
 from .filters import group_filter, user_filter
 
@@ -369,14 +369,13 @@ def group_detail(request, resource_id):
 
 def _dashboard_context(request, **extra):
     org = request.org
-    services.scim_request_log_flush()
     directory = selectors.directory_of(org=org)
     context = {
         "directory": directory,
         "enabled": bool(directory and directory.enabled),
         "sso_enabled": services._sso_enabled(org),
         "scim_base_url": f"{settings.BASE_URL}/scim/v2/{org.slug}/",
-        "requests": list(selectors.request_log(org=org, limit=50)) if directory else [],
+        "requests": request_log.recent(org_id=org.pk, limit=50) if directory else [],
         "team_count": org.teams.count(),
         "role_attribute": directory.role_attribute if directory else services.DEFAULT_ROLE_ATTRIBUTE,
         "is_admin": request.membership.is_admin,

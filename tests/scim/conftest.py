@@ -107,9 +107,11 @@ def assert_scim_error(response, status, scim_type=None):
 
 
 @pytest.fixture(autouse=True)
-def _empty_request_log_buffer():
-    from scim import services
+def _request_log_client():
+    """The request log is in the cache or Redis, which tests/conftest.py empties before
+    each test; its Redis client is rebuilt in case a test changes REDIS_URL."""
+    from scim import request_log
 
-    services._log_buffer.clear()
+    request_log._client = None
     yield
-    services._log_buffer.clear()
+    request_log._client = None

@@ -1,7 +1,7 @@
 """Bearer tokens of one organization only; nothing crosses organizations (SPEC §7 SCIM)."""
 import pytest
 
-from scim.models import DirectoryGroupMember, DirectoryToken, DirectoryUser, ScimRequestLog
+from scim.models import DirectoryGroupMember, DirectoryToken, DirectoryUser
 from scim.services import directory_rotate_token
 from teams.models import TeamMember
 
@@ -91,13 +91,16 @@ def test_rate_limit_is_429_with_retry_after(scim, settings):
     assert int(response["Retry-After"]) >= 1
 
 
-def test_requests_are_logged_for_troubleshooting(scim):
-    from scim.services import scim_request_log_flush
+def test_requests_are_logged_for_troubleshooting(scim, other_scim):
+    from scim import request_log
 
     scim.get("Users", filter='userName eq "x@acme.test"')
-    assert ScimRequestLog.objects.count() == 0  # buffered
-    scim.get("Users/12345")  # an error flushes at once
-    rows = list(ScimRequestLog.objects.filter(org=scim.org).order_by("id"))
-    assert [(r.method, r.status) for r in rows] == [("GET", 200), ("GET", 404)]
-    assert rows[0].path.startswith("/scim/v2/acme/Users?filter=")
-    assert rows[1].detail == "User not found."
+    scim.get("Users/12345")
+    rows = request_log.recent(org_id=scim.org.pk)
+    assert [(r["method"], r["status"]) for r in rows] == [("GET", 404), ("GET", 200)]  # newest first
+    assert rows[1]["path"].startswith("/scim/v2/acme/Users?filter=")
+    assert rows[0]["detail"] == "User not found."
+    assert request_log.recent(org_id=other_scim.org.pk) == []  # per organization
+    for _ in range(request_log.KEEP + 5):
+        scim.get("Users")
+    assert len(request_log.recent(org_id=scim.org.pk, limit=1000)) == request_log.KEEP  # capped

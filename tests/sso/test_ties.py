@@ -23,15 +23,6 @@ pytestmark = pytest.mark.django_db
 VICTIM = "olga@other.test"  # the `outsider` fixture: an account with a password, no tie to acme
 
 
-@pytest.fixture(autouse=True)
-def _empty_scim_request_log_buffer():
-    from scim import services
-
-    services._log_buffer.clear()
-    yield
-    services._log_buffer.clear()
-
-
 def _scim(org, admin_user):
     _, token = directory_enable(org=org, actor=admin_user)
     return ScimClient(org, token)
