@@ -151,6 +151,7 @@ def test_admin_enables_sso_and_signs_in_through_the_idp_removed_member_rejoins(
     download.value.save_as(metadata_file)
     idp_tab.close()
     assert f'Location="{idp}/sso/test-idp/sso/"' in metadata_file.read_text()
+    admin.click("summary:has-text('From metadata XML')")
     admin.set_input_files("#metadata-file", str(metadata_file))
     admin.click("button:has-text('Save from metadata')")
     admin.wait_for_selector("text=Identity provider configured from its metadata.")
