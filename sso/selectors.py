@@ -28,12 +28,15 @@ def members_awaiting_removal(org: Organization, enabled_at) -> QuerySet[Membersh
             .exclude(role=Membership.Role.ADMIN))
 
 
-def awaits_sso_removal(membership: Membership | None) -> bool:
+def awaits_sso_removal(membership: Membership | None, connection: SSOConnection | None = None) -> bool:
     """Is this membership one the running (or finished) SSO enable removes (the rule of
-    members_awaiting_removal)? One query, admins none."""
+    members_awaiting_removal)? One query, or none when the caller has the organization's
+    connection at hand; none for administrators."""
     if membership is None or membership.role == Membership.Role.ADMIN:
         return False
     last_change = max(membership.created_at, membership.role_changed_at or membership.created_at)
+    if connection is not None:
+        return bool(connection.is_enabled and connection.enabled_at and connection.enabled_at > last_change)
     return SSOConnection.objects.filter(org_id=membership.org_id, state=SSOConnection.State.ENABLED,
                                         enabled_at__gt=last_change).exists()
 

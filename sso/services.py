@@ -16,7 +16,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User, normalize_email
@@ -491,6 +492,8 @@ def sso_login(*, org: Organization, name_id: str, attributes: dict) -> LoginResu
         raise SSOLoginRefused(f"Single sign-on is not enabled for {org.name}.", code="sso_not_enabled")
     profile = mapped_profile(connection, name_id, attributes)
     identity = SSOIdentity.objects.select_related("user").filter(org=org, name_id=name_id).first()
+    if identity is not None and identity.user.is_active:
+        return _returning_login(org, connection, identity, name_id, profile)
     user = identity.user if identity else None
     if user is None:
         if not profile["email"]:
@@ -525,7 +528,29 @@ def sso_login(*, org: Organization, name_id: str, attributes: dict) -> LoginResu
                                         last_name=profile["last_name"])
     _link_identity(org=org, user=user, name_id=name_id)
     membership = Membership.objects.filter(org=org, user=user).first()
-    if membership is None or awaits_sso_removal(membership):
+    if membership is None or awaits_sso_removal(membership, connection):
+        membership = _join_as_member(org=org, user=user)
+    audit_record(org=org, actor=user, event=SSOEvents.LOGIN, target=membership, target_label=user.email,
+                 new={"name_id": name_id, "role": membership.role})
+    return LoginResult(user=user, status="signed_in", email=user.email)
+
+
+def _returning_login(org: Organization, connection: SSOConnection, identity: SSOIdentity, name_id: str,
+                     profile: dict) -> LoginResult:
+    """The common case: an account already linked to this organization signs in again.
+    Its link settles E9 and the hostile-IdP guard, so no lock on the account is needed:
+    one UPDATE of the link, the membership, the audit event."""
+    user = identity.user
+    now = timezone.now()
+    SSOIdentity.objects.filter(pk=identity.pk).update(
+        last_sso_login_at=now, first_sso_login_at=Coalesce(F("first_sso_login_at"), Value(now)), updated_at=now)
+    changed = [field for field in ("first_name", "last_name") if profile[field] and not getattr(user, field)]
+    if changed:
+        for field in changed:
+            setattr(user, field, profile[field])
+        user.save(update_fields=changed)
+    membership = Membership.objects.filter(org=org, user=user).first()
+    if membership is None or awaits_sso_removal(membership, connection):
         membership = _join_as_member(org=org, user=user)
     audit_record(org=org, actor=user, event=SSOEvents.LOGIN, target=membership, target_label=user.email,
                  new={"name_id": name_id, "role": membership.role})
