@@ -6,6 +6,7 @@ service and renders. Errors are RFC 7644 JSON; the last requests are logged
 for the settings page.
 """
 import json
+import logging
 import time
 from functools import wraps
 
@@ -19,6 +20,8 @@ from orgs.errors import ServiceError
 from . import request_log, resources, schemas, selectors, services
 from .errors import SCIM_CONTENT_TYPE, ScimError, bad_request, conflict, not_found
 from .filters import group_filter, user_filter
+
+log = logging.getLogger(__name__)
 
 
 def _json(data, status=200, headers=None) -> JsonResponse:
@@ -106,6 +109,11 @@ def scim_view(view):
             response = exc.response()
         except ServiceError as exc:
             response = _service_error(exc).response()
+        except Exception:  # noqa: BLE001 - an IdP gets a SCIM error body, never an HTML page
+            # Services are atomic: whatever failed was rolled back. The traceback goes to
+            # the log, not to the client; the request log shows the 500 to the administrator.
+            log.exception("SCIM %s %s failed", request.method, request.path)
+            response = ScimError(500, "Internal error; the request changed nothing. Retry later.").response()
         detail = ""
         if response.status_code >= 400 and response.get("Content-Type", "").startswith(SCIM_CONTENT_TYPE):
             try:
@@ -211,11 +219,23 @@ def not_found_view(request, rest=""):
 
 
 def _page(qs, start, count):
-    """A page in stable id order and the total. A first page that is not full is the
-    whole result (Okta's and Entra's lookups), so it needs no COUNT."""
-    rows = list(qs.order_by("pk")[start - 1:start - 1 + count]) if count else []
-    if start == 1 and len(rows) < count:
-        return rows, len(rows)
+    """A page in stable id order and the total (RFC 7644 §3.4.2.4), in two queries
+    whatever the depth.
+
+    Deferred join: the subquery picks the page's ids from the organization's
+    (org, id) index alone, so a deep OFFSET skips index entries rather than wide rows
+    (`raw` JSON), and only the page's rows are then read, by primary key. The ids
+    come from `qs`, which is scoped to the organization, so the outer query needs no
+    filter of its own. A page that is not full ends the result (Okta's and Entra's
+    lookups), so its total needs no COUNT; otherwise COUNT(*) is an index-only scan
+    of the same index."""
+    offset = start - 1
+    rows = []
+    if count:
+        ids = qs.order_by("pk").values("pk")[offset:offset + count]
+        rows = list(qs.model._default_manager.filter(pk__in=ids).order_by("pk"))
+        if len(rows) < count and (rows or offset == 0):
+            return rows, offset + len(rows)
     return rows, qs.count()
 
 

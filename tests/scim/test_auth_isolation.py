@@ -104,3 +104,16 @@ def test_requests_are_logged_for_troubleshooting(scim, other_scim):
     for _ in range(request_log.KEEP + 5):
         scim.get("Users")
     assert len(request_log.recent(org_id=scim.org.pk, limit=1000)) == request_log.KEEP  # capped
+
+
+def test_an_unexpected_failure_is_a_scim_500_body_without_a_traceback(scim, monkeypatch):
+    from scim import views
+
+    def broken(**kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(views.selectors, "directory_user_get", broken)
+    response = scim.get("Users/1")
+    assert response.status_code == 500 and response["Content-Type"].startswith("application/scim+json")
+    body = response.json()
+    assert body["status"] == "500" and "secret internals" not in response.content.decode()
