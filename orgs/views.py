@@ -43,7 +43,7 @@ from .selectors import (
     invitation_get,
     invitation_list,
     member_get,
-    member_list,
+    members_by_account,
     organizations_of,
     service_token_get,
     service_token_list,
@@ -132,13 +132,16 @@ def organization_index(request):
 
 def _render_members(request, *, status: int = 200):
     org = request.org
-    page = paginate(request, member_list(org=org), source=request.POST if request.method == "POST" else None)
+    query = (request.GET.get("q") or "").strip()[:254]
+    page = paginate(request, members_by_account(org=org, email_prefix=query),
+                    source=request.POST if request.method == "POST" else None)
     memberships = list(page.object_list)
     teams = teams_by_membership(org=org, membership_ids=[m.pk for m in memberships])
     rows = [{"membership": m, "teams": teams.get(m.pk, [])} for m in memberships]
     return render(request, "orgs/members.html", {
         "page": page,
         "rows": rows,
+        "query": query,
         # Short labels keep the table narrow; the page header explains the roles.
         "roles": [(Membership.Role.ADMIN, "Administrator"), (Membership.Role.MEMBER, "Member")],
         "is_admin": request.membership.is_admin,

@@ -40,25 +40,7 @@ class MemberListView(_MemberMixin, OrgScopedAPIView):
         responses={200: MemberSerializer(many=True), **error_responses(404)},
     )
     def get(self, request, org_slug):
-        return self.page(_MembersByAccount(self.org), MemberSerializer, prepare=self.attach_teams)
-
-
-class _MembersByAccount:
-    """The members of `org` for the paginator, by a deferred join: the page's user ids come from an
-    index-only scan of the (org, user) unique index, in a subquery, and only those rows are joined to
-    their users. Sorting by email instead would join and sort every member on each request."""
-
-    def __init__(self, org):
-        self.org = org
-        self.keys = Membership.objects.filter(org=org).order_by("user_id").values("user_id")
-
-    def count(self) -> int:
-        return self.keys.count()
-
-    def __getitem__(self, page: slice) -> list:
-        return list(
-            selectors.member_list(org=self.org).filter(user_id__in=self.keys[page]).order_by("user_id")
-        )
+        return self.page(selectors.members_by_account(org=self.org), MemberSerializer, prepare=self.attach_teams)
 
 
 class MemberDetailView(_MemberMixin, OrgScopedAPIView):

@@ -160,3 +160,19 @@ def test_members_page_query_count_does_not_grow(admin_client, org, admin_user, s
     body = response.content.decode()
     assert "Page 3 of 21" in body
     assert body.count("data-member=") == settings.PAGE_SIZE
+
+
+@pytest.mark.django_db
+def test_members_page_finds_members_by_email_prefix_and_keeps_it_across_pages(admin_client, org, admin_user, other_org,
+                                                                               settings):
+    team = team_create(org=org, name="Everyone", actor=admin_user)
+    _add_members(org, 120, team)
+    body = admin_client.get(URL, {"q": "USER0011"}).content.decode()
+    assert body.count("data-member=") == 10 and "user00110@bulk.test" in body and "user00120" not in body
+    assert 'value="USER0011"' in body
+    page = admin_client.get(URL, {"q": "user"}).content.decode()
+    assert "Page 1 of 3" in page and "q=user&amp;page=2" in page  # the search stays on the next page
+    none = admin_client.get(URL, {"q": "nobody"}).content.decode()
+    assert "No member's email starts with “nobody”." in none
+    # Another organization's members never match.
+    assert "olga@other.test" not in admin_client.get(URL, {"q": "olga"}).content.decode()
