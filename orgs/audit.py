@@ -60,6 +60,11 @@ def reset_client_ip(token: contextvars.Token) -> None:
     _client_ip.reset(token)
 
 
+def current_client_ip() -> str | None:
+    """The IP of the request being served, for services that write audit rows in bulk."""
+    return _client_ip.get()
+
+
 def audit_record(*, org, actor, event: str, target=None, target_label: str = "", old=None, new=None,
                  actor_label: str | None = None) -> AuditEvent:
     """Append one event. `actor` is a User or None (the system or an identity

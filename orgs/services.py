@@ -215,7 +215,7 @@ def membership_remove_batch(*, org: Organization, user_ids: list, actor: User | 
     one audit event per member) in a bounded number of queries per batch. Admins and
     memberships already gone are skipped; returns the user ids actually removed."""
     from .models import AuditEvent
-    from .audit import _client_ip
+    from .audit import current_client_ip
 
     rows = list(
         Membership.objects.select_for_update().select_related("user")
@@ -224,7 +224,7 @@ def membership_remove_batch(*, org: Organization, user_ids: list, actor: User | 
     if not rows:
         return []
     label = actor_label or (actor.email if actor is not None else "system")
-    ip = _client_ip.get()
+    ip = current_client_ip()
     AuditEvent.objects.bulk_create([
         AuditEvent(org=org, actor=actor, actor_label=label, event=Events.MEMBER_REMOVED,
                    target_type="membership", target_id=str(m.pk), target_label=m.user.email[:254],

@@ -44,7 +44,8 @@ class DirectoryToken(models.Model):
 
 
 class DirectoryUser(models.Model):
-    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    # Indexed by (org, id) below, which also serves lookups by org alone.
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
     # The account, found or created by email. Null while the IdP has sent no email
     # (neither an email userName nor an `emails` value): no account, no membership yet.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
@@ -78,6 +79,9 @@ class DirectoryUser(models.Model):
         indexes = [
             models.Index(fields=["org", "external_id"], name="scim_user_org_extid"),
             models.Index(fields=["org", "email"], name="scim_user_org_email"),
+            # Pages in id order: `WHERE org_id = … ORDER BY id OFFSET …` walks this index
+            # alone (index-only), and so does the COUNT of the rows after a page.
+            models.Index(fields=["org", "id"], name="scim_user_org_pk"),
         ]
 
     def __str__(self) -> str:
@@ -85,7 +89,7 @@ class DirectoryUser(models.Model):
 
 
 class DirectoryGroup(models.Model):
-    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
     team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="directory_group")
     external_id = models.CharField(max_length=255, blank=True, default="")
     display_name = models.CharField(max_length=100)
@@ -97,7 +101,10 @@ class DirectoryGroup(models.Model):
         constraints = [
             models.UniqueConstraint("org", Lower("display_name"), name="scim_group_org_name_ci_unique"),
         ]
-        indexes = [models.Index(fields=["org", "external_id"], name="scim_group_org_extid")]
+        indexes = [
+            models.Index(fields=["org", "external_id"], name="scim_group_org_extid"),
+            models.Index(fields=["org", "id"], name="scim_group_org_pk"),  # pages in id order
+        ]
 
     def __str__(self) -> str:
         return self.display_name
@@ -108,8 +115,11 @@ class DirectoryGroupMember(models.Model):
     team membership mirrors it for active users."""
 
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    group = models.ForeignKey(DirectoryGroup, on_delete=models.CASCADE, related_name="members")
-    directory_user = models.ForeignKey(DirectoryUser, on_delete=models.CASCADE, related_name="group_links")
+    # No single-column indexes for these two: the unique constraint leads with group and
+    # scim_groupmember_user covers directory_user, and every index costs each insert.
+    group = models.ForeignKey(DirectoryGroup, on_delete=models.CASCADE, related_name="members", db_index=False)
+    directory_user = models.ForeignKey(DirectoryUser, on_delete=models.CASCADE, related_name="group_links",
+                                       db_index=False)
 
     class Meta:
         constraints = [

@@ -7,14 +7,15 @@ SCIM parsing errors (ScimError) raised from here also roll the transaction back.
 import hmac
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import User
-from orgs.audit import audit_record, register_events
+from accounts.models import User, normalize_email
+from orgs.audit import Events as OrgEvents
+from orgs.audit import audit_record, current_client_ip, register_events
 from orgs.errors import Conflict, NotAllowed, NotFound, ServiceError
-from orgs.models import Membership, Organization, hash_secret, new_secret
+from orgs.models import AuditEvent, Membership, Organization, hash_secret, new_secret
 from orgs.services import (
     membership_add,
     membership_change_role,
@@ -213,10 +214,16 @@ def _managed_role(directory: Directory, fields: resources.UserFields) -> str | N
     return None
 
 
-def _account_for(email: str, fields: resources.UserFields) -> tuple[User, bool]:
+def _account_for(email: str, fields: resources.UserFields, *, seen: bool = False) -> tuple[User, bool]:
     """The account with this email, created without a usable password if there is none;
     and whether it was created here (DirectoryUser.created_account). Provisioning mostly
-    meets new people, so the INSERT comes first: one query then."""
+    meets new people, so the INSERT comes first: one query then. A caller that has just
+    met the account (`seen`) reads it first instead."""
+    if seen:
+        account = User.objects.filter(email=email).first()
+        if account is not None:
+            return account, False
+        # Deleted since: create it as for anyone new.
     try:
         with transaction.atomic():
             return User.objects.create_user(email, None, first_name=fields.given_name[:150],
@@ -312,19 +319,40 @@ def _uniqueness(detail):
     return Conflict(detail, code="uniqueness")
 
 
-@transaction.atomic
-def scim_user_create(*, org: Organization, directory: Directory, fields: resources.UserFields,
-                     actor=None) -> DirectoryUser:
-    """POST /Users. Uniqueness (userName, and one directory user per account) is left to
-    the unique constraints: a conflict rolls everything back and answers 409."""
-    account, created_account = _account_for(fields.email, fields) if fields.email else (None, False)
-    directory_user = DirectoryUser(
+def _user_name_conflict(user_name: str) -> Conflict:
+    return _uniqueness(f"A user with userName “{user_name}” already exists.")
+
+
+def _new_directory_user(org: Organization, fields: resources.UserFields, account: User | None,
+                        created_account: bool) -> DirectoryUser:
+    return DirectoryUser(
         org=org, user=account, created_account=created_account, user_name=fields.user_name,
         external_id=fields.external_id,
         email=_search_email(fields), given_name=fields.given_name, family_name=fields.family_name,
         display_name=fields.display_name, emails=fields.emails, active=fields.active, role=fields.role,
         raw=fields.raw,
     )
+
+
+@transaction.atomic
+def scim_user_create(*, org: Organization, directory: Directory, fields: resources.UserFields,
+                     actor=None) -> DirectoryUser:
+    """POST /Users. Uniqueness (userName, and one directory user per account) is left to
+    the unique constraints: a conflict rolls everything back and answers 409.
+
+    On PostgreSQL a new email (the common case) is provisioned in one statement
+    (_provision_new_account); an existing account, a user without an email, and SQLite
+    take the ORM path below. Both write the same rows and audit events."""
+    account, created_account = None, False
+    if fields.email:
+        met_account = False
+        if connection.vendor == "postgresql":
+            directory_user = _provision_new_account(org, directory, fields)
+            if directory_user is not None:
+                return directory_user
+            met_account = True
+        account, created_account = _account_for(fields.email, fields, seen=met_account)
+    directory_user = _new_directory_user(org, fields, account, created_account)
     if fields.active:
         _activate(org, directory, directory_user, fields, new=True)
     try:
@@ -332,11 +360,131 @@ def scim_user_create(*, org: Organization, directory: Directory, fields: resourc
             directory_user.save(force_insert=True)
     except IntegrityError:
         if _user_name_taken(org, fields.user_name):
-            raise _uniqueness(f"A user with userName “{fields.user_name}” already exists.") from None
+            raise _user_name_conflict(fields.user_name) from None
         raise _uniqueness(f"The account {fields.email} is already provisioned under another userName.") from None
     _audit(org, DirectoryEvents.USER_CREATED, target=directory_user, target_label=fields.user_name,
            new={"active": fields.active, "role": fields.role or None})
     return directory_user
+
+
+# Provisioning a new account in one statement (PostgreSQL) ---------------------------------
+
+
+def _provision_new_account(org: Organization, directory: Directory,
+                           fields: resources.UserFields) -> DirectoryUser | None:
+    """What the ORM path of scim_user_create writes for an email no account has, in ONE
+    statement of data-modifying CTEs: the account (no usable password; the body's is
+    ignored), its directory-managed membership and `member.added`, the directory user
+    and `directory.user_created`. With the token lookup, a POST costs two queries.
+
+    Each INSERT selects from the RETURNING of the one before, so when an account has
+    this email its `ON CONFLICT DO NOTHING` returns no row, nothing is written, and this
+    returns None: the ORM path attaches the existing account (owner_unconfirmed, the
+    SSO-removal reset, role changes). A unique violation (the userName is taken, by a
+    concurrent POST too) fails the whole statement; the caller's transaction rolls back
+    and the POST answers 409. tests/scim/test_provision_fast.py compares the rows and
+    audit events with the ORM path's."""
+    role = _managed_role(directory, fields) or Role.MEMBER
+    if role not in Role.values:
+        return None  # membership_add refuses it on the ORM path
+    # As UserManager.create_user(email, None, …) builds it.
+    account = User(email=normalize_email(fields.email), first_name=fields.given_name[:150],
+                   last_name=fields.family_name[:150])
+    account.set_unusable_password()
+    directory_user = _new_directory_user(org, fields, account, created_account=True)
+    # Each CTE: (name, INSERT statement, its parameters); every one ends RETURNING id.
+    ctes = [("account", *_insert_sql(account, on_conflict_do_nothing=True))]
+    membership = None
+    if fields.active:
+        # As _activate → membership_add make it for an account the directory created:
+        # its owner agreed (DS1), the role is the managed one or member, audited.
+        membership = Membership(org=org, user=account, role=role, is_database_admin=False, directory_managed=True,
+                                owner_unconfirmed=False)
+        member_added = _audit_row(org, OrgEvents.MEMBER_ADDED, target=membership, target_label=account.email,
+                                  new={"role": role, "database_admin": False, "reason": "directory_provisioned"})
+        ctes += [
+            ("membership", *_insert_sql(membership, select_from=["account"], user_id="account.id")),
+            ("member_added", *_insert_sql(member_added, select_from=["membership"],
+                                          target_id="membership.id::text")),
+            ("directory_user", *_insert_sql(directory_user, select_from=["account", "membership"],
+                                            user_id="account.id", membership_id="membership.id")),
+        ]
+    else:
+        ctes.append(("directory_user", *_insert_sql(directory_user, select_from=["account"],
+                                                    user_id="account.id")))
+    user_created = _audit_row(org, DirectoryEvents.USER_CREATED, target=directory_user,
+                              target_label=fields.user_name, new={"active": fields.active, "role": fields.role or None})
+    # Reading member_added's row makes its INSERT come first, so the two audit events
+    # keep the ORM path's order (ids) instead of PostgreSQL's unspecified CTE order.
+    ctes.append(("user_created", *_insert_sql(
+        user_created, select_from=["directory_user", "member_added"] if membership else ["directory_user"],
+        target_id="directory_user.id::text")))
+    statement = (
+        "WITH " + ",\n".join(f"{name} AS ({sql} RETURNING id)" for name, sql, _ in ctes)
+        + f"\nSELECT account.id, {'membership.id' if membership else 'NULL'}, directory_user.id"
+        + f" FROM account, directory_user{', membership' if membership else ''}"
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, [param for _, _, params in ctes for param in params])
+            row = cursor.fetchone()
+    except IntegrityError as exc:
+        # No query may follow in this transaction: the violated constraint names the conflict.
+        # (The account is new, so scim_user_org_user_unique and the membership's cannot fail.)
+        if _violated_constraint(exc) == "scim_user_org_username_unique":
+            raise _user_name_conflict(fields.user_name) from None
+        raise
+    if row is None:
+        return None
+    account.pk, membership_pk, directory_user.pk = row
+    directory_user.user = account
+    if membership is not None:
+        membership.pk = membership_pk
+        membership.user = account
+        directory_user.membership = membership
+    for saved in (account, membership, directory_user):
+        if saved is not None:
+            saved._state.adding, saved._state.db = False, connection.alias
+    return directory_user
+
+
+def _insert_sql(obj, *, select_from=(), on_conflict_do_nothing=False, **expressions) -> tuple[str, list]:
+    """`INSERT INTO <obj's table> …` for the unsaved `obj`, each column holding what the
+    ORM's own INSERT would send (defaults, auto_now, JSON adaptation), except the columns
+    given as SQL `expressions` over the CTEs in `select_from` (ids inserted earlier in
+    the same statement). The primary key is left to the database."""
+    quote = connection.ops.quote_name
+    columns, values, params = [], [], []
+    for field in obj._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(quote(field.column))
+        if field.column in expressions:
+            values.append(expressions.pop(field.column))
+        else:
+            values.append("%s")
+            params.append(field.get_db_prep_save(field.pre_save(obj, add=True), connection))
+    if expressions:
+        raise TypeError(f"Not columns of {obj._meta.db_table}: {', '.join(sorted(expressions))}")
+    if select_from:
+        source = f"SELECT {', '.join(values)} FROM {', '.join(select_from)}"
+    else:
+        source = f"VALUES ({', '.join(values)})"
+    sql = f"INSERT INTO {quote(obj._meta.db_table)} ({', '.join(columns)}) {source}"
+    return sql + (" ON CONFLICT DO NOTHING" if on_conflict_do_nothing else ""), params
+
+
+def _audit_row(org: Organization, event: str, *, target, target_label: str, new: dict) -> AuditEvent:
+    """The unsaved row orgs.audit.audit_record writes for the directory (actor None,
+    label "directory"); the statement fills target_id, the target being unsaved."""
+    return AuditEvent(org=org, actor=None, actor_label=DIRECTORY, event=event, target_type=target._meta.model_name,
+                      target_id="", target_label=(target_label or str(target))[:254], old=None, new=new,
+                      ip_address=current_client_ip())
+
+
+def _violated_constraint(exc: IntegrityError) -> str:
+    diag = getattr(exc.__cause__, "diag", None)  # psycopg's error details
+    return getattr(diag, "constraint_name", None) or ""
 
 
 def _search_email(fields: resources.UserFields) -> str:
@@ -463,28 +611,62 @@ def _resolve_members(org: Organization, ids) -> dict[int, int | None]:
     return dict(DirectoryUser.objects.filter(org=org, pk__in=list(ids)).values_list("pk", "membership_id"))
 
 
-def _require_members(org, ids) -> dict[int, int | None]:
-    found = _resolve_members(org, ids)
+def _refuse_unknown_members(ids, found) -> None:
+    """400 invalidValue naming the ids that are not this organization's users (raised
+    inside the service's transaction, so whatever it wrote is rolled back)."""
     missing = [str(i) for i in ids if i not in found]
     if missing:
         raise resources.bad_request(
             f"Not users of this organization: {', '.join(sorted(missing)[:10])}.", "invalidValue")
+
+
+def _require_members(org, ids) -> dict[int, int | None]:
+    found = _resolve_members(org, ids)
+    _refuse_unknown_members(ids, found)
     return found
 
 
-def _add_members(org, group: DirectoryGroup, members: dict[int, int | None]) -> None:
-    """Two INSERT … SELECT … ON CONFLICT DO NOTHING statements (PostgreSQL, SQLite):
-    the group links, and the team memberships of the users that are active. No model
-    instances are built, so 256 members cost what 2 do."""
+def _add_members(org, group: DirectoryGroup, ids) -> set[int]:
+    """Link this organization's directory users among `ids` to the group, and the
+    memberships of those that are active to its team; return the ids that are users of
+    the organization (the caller refuses the others). Set-based, whatever the number:
+    no model instances, no per-member statement, no COUNT of the group. On PostgreSQL
+    it is one statement: the ids are resolved once, by primary key and then kept only
+    if they are the organization's, and feed both INSERT … ON CONFLICT DO NOTHING as
+    data-modifying CTEs. Elsewhere (SQLite) the lookup and two INSERT … SELECT … ON
+    CONFLICT DO NOTHING."""
     from django.db import connection
 
-    if not members:
-        return
-    ids = list(members)
+    ids = list(ids)
+    if not ids:
+        return set()
     users = DirectoryUser._meta.db_table
     links = DirectoryGroupMember._meta.db_table
     team_members = TeamMember._meta.db_table
     now = TeamMember._meta.get_field("created_at").get_db_prep_value(timezone.now(), connection)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # `named` is looked up by primary key alone, behind a MATERIALIZED fence: with
+            # `org_id = …` beside it the planner may read every row of the organization
+            # through an org index (as it did on freshly loaded, unanalyzed tables).
+            cursor.execute(
+                f"WITH named AS MATERIALIZED ("
+                f" SELECT id, org_id, membership_id FROM {users} WHERE id = ANY(%s::bigint[])"
+                f"), found AS ("
+                f" SELECT id, membership_id FROM named WHERE org_id = %s"
+                f"), linked AS ("
+                f" INSERT INTO {links} (org_id, group_id, directory_user_id)"
+                f" SELECT %s, %s, id FROM found ON CONFLICT DO NOTHING"
+                f"), teamed AS ("
+                f" INSERT INTO {team_members} (org_id, team_id, membership_id, created_at)"
+                f" SELECT %s, %s, membership_id, %s FROM found WHERE membership_id IS NOT NULL"
+                f" ON CONFLICT DO NOTHING"
+                f") SELECT id FROM found",
+                [ids, org.pk, org.pk, group.pk, org.pk, group.team_id, now],
+            )
+            return {row[0] for row in cursor.fetchall()}
+    members = _resolve_members(org, ids)
+    ids = list(members)
     with connection.cursor() as cursor:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
@@ -503,6 +685,7 @@ def _add_members(org, group: DirectoryGroup, members: dict[int, int | None]) -> 
                     f"ON CONFLICT DO NOTHING",
                     [group.team_id, now, org.pk, *chunk],
                 )
+    return set(members)
 
 
 def _remove_members(org, group: DirectoryGroup, ids) -> None:
@@ -671,8 +854,10 @@ def _member_filter_ids(value_filter) -> list[int] | None:
 
 @transaction.atomic
 def scim_group_patch(*, org: Organization, group_id, operations, actor=None) -> DirectoryGroup:
-    """Set-based: however many members a PATCH names, one lookup, one insert and one
-    delete per table."""
+    """Set-based: however many members a PATCH names, at most one delete per table and
+    one insert per table. Adding members on PostgreSQL is four statements in all: the
+    token, the group's lock and lastModified (one UPDATE), the members' lookup and
+    inserts (one statement), the audit event."""
     group = _locked_and_touched_group(org, group_id)
     changes = _MemberChanges()
     new_name = None
@@ -738,11 +923,12 @@ def scim_group_patch(*, org: Organization, group_id, operations, actor=None) -> 
         _replace_members(org, group, members)
         counts["members"] = len(members)
     else:
-        adding = _require_members(org, list(changes.add)) if changes.add else {}
+        # Adding resolves, checks and inserts in one statement (on PostgreSQL); an
+        # unknown id raises afterwards, which rolls the whole PATCH back.
         _remove_members(org, group, changes.remove)
-        _add_members(org, group, adding)
-        if adding:
-            counts["added"] = len(adding)
+        _refuse_unknown_members(changes.add, _add_members(org, group, changes.add))
+        if changes.add:
+            counts["added"] = len(changes.add)
         if changes.remove:
             counts["removed"] = len(changes.remove)
     fields_changed = new_name is not None or new_external_id is not None

@@ -220,15 +220,17 @@ def not_found_view(request, rest=""):
 
 def _page(qs, start, count):
     """A page in stable id order and the total (RFC 7644 §3.4.2.4), in two queries
+    whose cost together is one pass over the organization's (org, id) index entries,
     whatever the depth.
 
-    Deferred join: the subquery picks the page's ids from the organization's
-    (org, id) index alone, so a deep OFFSET skips index entries rather than wide rows
-    (`raw` JSON), and only the page's rows are then read, by primary key. The ids
-    come from `qs`, which is scoped to the organization, so the outer query needs no
-    filter of its own. A page that is not full ends the result (Okta's and Entra's
-    lookups), so its total needs no COUNT; otherwise COUNT(*) is an index-only scan
-    of the same index."""
+    Deferred join: the subquery picks the page's ids from that index alone
+    (index-only), so a deep OFFSET skips index entries rather than wide rows (`raw`
+    JSON), and only the page's rows are then read, by primary key. The ids come from
+    `qs`, which is scoped to the organization, so the outer query needs no filter of
+    its own. The total is then `offset` rows before the page, the page, and a COUNT
+    of what follows it only: the OFFSET walked the entries before the page, the COUNT
+    walks those after it, none twice. A page that is not full ends the result (Okta's
+    and Entra's lookups) and needs no COUNT at all."""
     offset = start - 1
     rows = []
     if count:
@@ -236,6 +238,8 @@ def _page(qs, start, count):
         rows = list(qs.model._default_manager.filter(pk__in=ids).order_by("pk"))
         if len(rows) < count and (rows or offset == 0):
             return rows, offset + len(rows)
+        if rows:
+            return rows, offset + len(rows) + qs.filter(pk__gt=rows[-1].pk).count()
     return rows, qs.count()
 
 
