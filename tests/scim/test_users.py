@@ -147,6 +147,17 @@ def test_pagination(scim, settings):
     assert_scim_error(scim.get("Users", count="ten"), 400, "invalidValue")
 
 
+def test_every_page_position_has_the_exact_total_and_the_right_slice(scim, other_scim):
+    ids = _make_users(scim, 7)
+    other_scim.post("Users", user_body("elsewhere@other.test"))  # another organization's rows never count
+    for start in range(1, 10):
+        for count in (1, 2, 3, 7, 8):
+            page = scim.get("Users", startIndex=start, count=count).json()
+            assert page["totalResults"] == 7, (start, count)
+            assert [r["id"] for r in page["Resources"]] == ids[start - 1:start - 1 + count], (start, count)
+            assert page["itemsPerPage"] == len(page["Resources"])
+
+
 def test_search_endpoint(scim):
     ids = _make_users(scim, 2)
     response = scim.post("Users/.search", {
