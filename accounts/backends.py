@@ -15,3 +15,13 @@ class EmailBackend(ModelBackend):
         if not username or password is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class IdentityProviderBackend(ModelBackend):
+    """The backend recorded in sessions that an identity provider started (the SAML
+    ACS validated the response and calls `login` with it). It never authenticates a
+    password; keeping it apart lets password-only machinery (django-axes' attempt
+    log and lock-out reset) tell the two kinds of sign-in apart."""
+
+    def authenticate(self, request, **kwargs):
+        return None

@@ -99,6 +99,7 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "accounts.backends.EmailBackend",
+    "accounts.backends.IdentityProviderBackend",  # sessions started by SSO (never a password)
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

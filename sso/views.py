@@ -22,7 +22,7 @@ from .events import SSOEvents
 from .models import SSOConnection, SSOIdentity
 
 log = logging.getLogger(__name__)
-BACKEND = "accounts.backends.EmailBackend"
+BACKEND = "accounts.backends.IdentityProviderBackend"
 
 GENERIC_FAILURE = "We could not sign you in with single sign-on."
 WHAT_TO_DO = ("Start again from your organization's sign-in page. If it keeps failing, tell your "
