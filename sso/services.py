@@ -485,9 +485,12 @@ def _join_as_member(*, org: Organization, user: User) -> Membership:
 
 
 @transaction.atomic
-def sso_login(*, org: Organization, name_id: str, attributes: dict) -> LoginResult:
-    """Sign-in through this organization's IdP, after the response has been validated."""
-    connection = SSOConnection.objects.select_related("org").filter(org=org).first()
+def sso_login(*, org: Organization, name_id: str, attributes: dict,
+              connection: SSOConnection | None = None) -> LoginResult:
+    """Sign-in through this organization's IdP, after the response has been validated
+    (against `connection`, which the ACS passes on so it is not read twice)."""
+    if connection is None or connection.org_id != org.pk:
+        connection = SSOConnection.objects.select_related("org").filter(org=org).first()
     if connection is None or not connection.is_enabled:
         raise SSOLoginRefused(f"Single sign-on is not enabled for {org.name}.", code="sso_not_enabled")
     profile = mapped_profile(connection, name_id, attributes)

@@ -119,7 +119,10 @@ def _org_and_connection(org_slug: str):
     org = Organization.objects.filter(slug=org_slug).first()
     if org is None:
         raise Http404("No such organization.")
-    return org, SSOConnection.objects.filter(org=org).prefetch_related("certificates").first()
+    connection = SSOConnection.objects.filter(org=org).prefetch_related("certificates").first()
+    if connection is not None:
+        connection.org = org  # already read: no second query when the SAML code names it
+    return org, connection
 
 
 @require_http_methods(["GET", "POST"])
@@ -237,7 +240,8 @@ def acs(request, org_slug):
         return _test_result(request, org, connection, assertion, tester=tester)
 
     try:
-        result = services.sso_login(org=org, name_id=assertion.name_id, attributes=assertion.attributes)
+        result = services.sso_login(org=org, name_id=assertion.name_id, attributes=assertion.attributes,
+                                    connection=connection)
     except ServiceError as exc:
         services.record_rejection(org=org, code=exc.code, reason=exc.message,
                                   extra={"name_id": assertion.name_id})
