@@ -64,10 +64,12 @@ def main():
     if org is None:
         admin = User.objects.create_user("bench-admin@bench.test", "x" * 12)
         org = organization_create(slug=slug, name="Bench ACS", creator=admin, plan=Plan.ENTERPRISE)
-        _, cert = test_idp.keypair()
-        sso_configure(org=org, actor=admin, idp_entity_id=test_idp.entity_id(), idp_sso_url=test_idp.sso_url(),
-                      certificates=[cert], allow_idp_initiated=True)
-        sso_enable(org=org, actor=admin)
+    admin = User.objects.get(email="bench-admin@bench.test")
+    # The test IdP's key is new each run (a fresh temporary directory): trust it again.
+    _, cert = test_idp.keypair()
+    sso_configure(org=org, actor=admin, idp_entity_id=test_idp.entity_id(), idp_sso_url=test_idp.sso_url(),
+                  certificates=[cert], allow_idp_initiated=True)
+    sso_enable(org=org, actor=admin)  # a no-op when already enabled
     acs = saml.acs_url(slug)
     audience = saml.sp_entity_id(slug)
     emails = [f"user{i}@bench.test" for i in range(args.users)]
