@@ -148,6 +148,11 @@ def _render_members(request, *, status: int = 200):
         # Row actions are built from this prefix (members/<id>/role/ …): reversing
         # three URLs per row was a third of the page's rendering time.
         "members_url": reverse("orgs:members", kwargs={"org_slug": org.slug}),
+        # Plain values for the row loop: `user` is a lazy object and numbers are localized,
+        # both costly fifty times over.
+        "me_id": request.user.pk,
+        "page_number": str(page.number),
+        "org_name": org.name,
     }, status=status)
 
 
