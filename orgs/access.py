@@ -23,7 +23,9 @@ def org_view(*, admin: bool = False):
                 raise PermissionDenied("Only organization administrators can do this.")
             request.org = membership.org
             request.membership = membership
-            request.session["current_org"] = membership.org.slug
+            if request.session.get("current_org") != membership.org.slug:
+                # Written only when it changes: a modified session costs an UPDATE and a commit.
+                request.session["current_org"] = membership.org.slug
             return view(request, *args, **kwargs)
 
         return wrapper
