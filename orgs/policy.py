@@ -6,35 +6,18 @@ The SSO app registers an invitation block while an organization enforces SSO
 invitation check takes the organization and returns a refusal message or None;
 an access check takes a membership and returns True when it no longer grants access.
 """
-from collections.abc import Callable
+from config.hooks import Hooks
 
-InvitationBlock = Callable[["object"], "str | None"]
-_invitation_blocks: list[InvitationBlock] = []
+_invitation_blocks = Hooks()
+register_invitation_block = _invitation_blocks.register
 
-
-def register_invitation_block(check: InvitationBlock) -> InvitationBlock:
-    if check not in _invitation_blocks:
-        _invitation_blocks.append(check)
-    return check
+_access_blocks = Hooks()
+register_access_block = _access_blocks.register
 
 
 def invitation_block_reason(org) -> str | None:
-    for check in _invitation_blocks:
-        message = check(org)
-        if message:
-            return message
-    return None
-
-
-AccessBlock = Callable[["object"], bool]
-_access_blocks: list[AccessBlock] = []
-
-
-def register_access_block(check: AccessBlock) -> AccessBlock:
-    if check not in _access_blocks:
-        _access_blocks.append(check)
-    return check
+    return _invitation_blocks.first(org)
 
 
 def membership_grants_access(membership) -> bool:
-    return not any(check(membership) for check in _access_blocks)
+    return not _access_blocks.first(membership)

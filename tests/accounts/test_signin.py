@@ -51,7 +51,7 @@ def test_lockout_per_ip_across_accounts(db, settings):
 
 
 def test_a_registered_policy_refuses_password_sign_in(admin_user, monkeypatch):
-    monkeypatch.setattr(policy, "_password_signin_checks", [lambda user: "Use SSO to sign in."])
+    monkeypatch.setattr(policy._password_signin_checks, "_checks", [lambda user: "Use SSO to sign in."])
     response = sign_in(Client(), "ada@acme.test")
     assert response.status_code == 200 and b"Use SSO to sign in." in response.content
 

@@ -104,7 +104,7 @@ def test_block_reason_replaces_the_form(admin_client, org):
         assert response.status_code == 403
         assert not Invitation.objects.filter(org=org).exists()
     finally:
-        policy._invitation_blocks.remove(block)
+        policy._invitation_blocks._checks.remove(block)
 
 
 # Accepting -------------------------------------------------------------------

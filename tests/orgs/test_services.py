@@ -235,7 +235,7 @@ class TestInvitations:
         _, token = invitation_create(org=org, email="p@example.com", actor=admin_user)
         from orgs import policy
 
-        monkeypatch.setattr(policy, "_invitation_blocks", [lambda o: "Membership comes through SSO."])
+        monkeypatch.setattr(policy._invitation_blocks, "_checks", [lambda o: "Membership comes through SSO."])
         with pytest.raises(NotAllowed):
             invitation_create(org=org, email="q@example.com", actor=admin_user)
         with pytest.raises(InvitationInvalid) as exc:
