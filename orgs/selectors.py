@@ -6,7 +6,13 @@ from .models import AuditEvent, Database, DatabasePassword, Invitation, Membersh
 
 
 def organizations_of(user) -> QuerySet[Organization]:
-    return Organization.objects.filter(memberships__user=user).order_by("name", "pk")
+    """The organizations the user can open (the switcher, the home page): a membership
+    an access policy blocks does not count, as in membership_for_slug."""
+    memberships = Membership.objects.filter(user=user)
+    blocked = policy.memberships_without_access()
+    if blocked is not None:
+        memberships = memberships.exclude(blocked)
+    return Organization.objects.filter(pk__in=memberships.values("org_id")).order_by("name", "pk")
 
 
 def membership_of(user, org: Organization) -> Membership | None:

@@ -32,3 +32,30 @@ def test_returning_login_of_a_deactivated_account_is_refused(org, member, enable
     with pytest.raises(SSOLoginRefused) as exc:
         sso_login(org=org, name_id=member_user.email, attributes={"email": [member_user.email]})
     assert exc.value.code == "account_inactive"
+
+
+def test_the_access_block_and_its_query_agree(org, connection, admin_user, member, member_user,
+                                              django_capture_on_commit_callbacks):
+    """While the enable job has not reached a member, the organization is missing from
+    their list (switcher, home) exactly when its pages answer 404."""
+    from orgs.models import Membership
+    from orgs.selectors import membership_for_slug, organizations_of
+    from orgs.services import membership_change_role
+    from sso.services import sso_enable
+
+    assert list(organizations_of(member_user)) == [org]
+    with django_capture_on_commit_callbacks(execute=False):  # the job does not run
+        sso_enable(org=org, actor=admin_user)
+    assert membership_for_slug(member_user, "acme") is None
+    assert list(organizations_of(member_user)) == []
+    assert list(organizations_of(admin_user)) == [org] and membership_for_slug(admin_user, "acme")
+    # Promoted after the enable: access again, in both.
+    membership = Membership.objects.get(org=org, user=member_user)
+    membership_change_role(org=org, membership=membership, role="admin", actor=admin_user)
+    assert membership_for_slug(member_user, "acme") is not None
+    assert list(organizations_of(member_user)) == [org]
+    # …and demoted again after the enable: still kept (an administrator's decision).
+    membership_change_role(org=org, membership=Membership.objects.get(pk=membership.pk), role="member",
+                           actor=admin_user)
+    assert membership_for_slug(member_user, "acme") is not None
+    assert list(organizations_of(member_user)) == [org]
