@@ -60,22 +60,18 @@ def reset_client_ip(token: contextvars.Token) -> None:
     _client_ip.reset(token)
 
 
-def current_client_ip() -> str | None:
-    """The IP of the request being served, for services that write audit rows in bulk."""
-    return _client_ip.get()
-
-
-def audit_record(*, org, actor, event: str, target=None, target_label: str = "", old=None, new=None,
-                 actor_label: str | None = None) -> AuditEvent:
-    """Append one event. `actor` is a User or None (the system or an identity
-    provider, named by `actor_label`)."""
+def audit_row(*, org, actor, event: str, target=None, target_label: str = "", old=None, new=None,
+              actor_label: str | None = None) -> AuditEvent:
+    """The unsaved event `audit_record` writes; for services that insert many at once
+    (or inside one statement). `actor` is a User or None (the system or an identity
+    provider, named by `actor_label`). An unsaved target leaves target_id to the caller."""
     if target is not None:
         target_type = target._meta.model_name
-        target_id = str(target.pk)
+        target_id = "" if target.pk is None else str(target.pk)
         target_label = target_label or str(target)
     else:
         target_type = target_id = ""
-    return AuditEvent.objects.create(
+    return AuditEvent(
         org=org,
         actor=actor,
         actor_label=actor_label or (actor.email if actor is not None else SYSTEM),
@@ -87,3 +83,12 @@ def audit_record(*, org, actor, event: str, target=None, target_label: str = "",
         new=new,
         ip_address=_client_ip.get(),
     )
+
+
+def audit_record(*, org, actor, event: str, target=None, target_label: str = "", old=None, new=None,
+                 actor_label: str | None = None) -> AuditEvent:
+    """Append one event, inside the caller's transaction."""
+    row = audit_row(org=org, actor=actor, event=event, target=target, target_label=target_label, old=old, new=new,
+                    actor_label=actor_label)
+    row.save(force_insert=True)
+    return row

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import User, normalize_email
 from accounts.services import clean_email
 
-from .audit import Events, audit_record
+from .audit import Events, audit_record, audit_row
 from .errors import Conflict, NotAllowed, NotFound, ServiceError
 from .models import (
     RESERVED_SLUGS,
@@ -215,7 +215,6 @@ def membership_remove_batch(*, org: Organization, user_ids: list, actor: User | 
     one audit event per member) in a bounded number of queries per batch. Admins and
     memberships already gone are skipped; returns the user ids actually removed."""
     from .models import AuditEvent
-    from .audit import current_client_ip
 
     rows = list(
         Membership.objects.select_for_update().select_related("user")
@@ -223,13 +222,10 @@ def membership_remove_batch(*, org: Organization, user_ids: list, actor: User | 
     )
     if not rows:
         return []
-    label = actor_label or (actor.email if actor is not None else "system")
-    ip = current_client_ip()
     AuditEvent.objects.bulk_create([
-        AuditEvent(org=org, actor=actor, actor_label=label, event=Events.MEMBER_REMOVED,
-                   target_type="membership", target_id=str(m.pk), target_label=m.user.email[:254],
-                   old={"role": m.role, "database_admin": m.is_database_admin}, new={"reason": reason},
-                   ip_address=ip)
+        audit_row(org=org, actor=actor, actor_label=actor_label, event=Events.MEMBER_REMOVED, target=m,
+                  target_label=m.user.email, old={"role": m.role, "database_admin": m.is_database_admin},
+                  new={"reason": reason})
         for m in rows
     ])
     Membership.objects.filter(pk__in=[m.pk for m in rows]).delete()

@@ -5,17 +5,15 @@ transitions. Each service runs in one transaction and writes its audit event the
 SCIM parsing errors (ScimError) raised from here also roll the transaction back.
 """
 import hmac
-from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User, normalize_email
 from orgs.audit import Events as OrgEvents
-from orgs.audit import audit_record, current_client_ip, register_events
+from orgs.audit import audit_record, audit_row, register_events
 from orgs.errors import Conflict, NotAllowed, NotFound, ServiceError
-from orgs.models import AuditEvent, Membership, Organization, hash_secret, new_secret
+from orgs.models import Membership, Organization, hash_secret, new_secret
 from orgs.services import (
     membership_add,
     membership_change_role,
@@ -400,8 +398,9 @@ def _provision_new_account(org: Organization, directory: Directory,
         # its owner agreed (DS1), the role is the managed one or member, audited.
         membership = Membership(org=org, user=account, role=role, is_database_admin=False, directory_managed=True,
                                 owner_unconfirmed=False)
-        member_added = _audit_row(org, OrgEvents.MEMBER_ADDED, target=membership, target_label=account.email,
-                                  new={"role": role, "database_admin": False, "reason": "directory_provisioned"})
+        member_added = audit_row(org=org, actor=None, actor_label=DIRECTORY, event=OrgEvents.MEMBER_ADDED,
+                                 target=membership, target_label=account.email,
+                                 new={"role": role, "database_admin": False, "reason": "directory_provisioned"})
         ctes += [
             ("membership", *_insert_sql(membership, select_from=["account"], user_id="account.id")),
             ("member_added", *_insert_sql(member_added, select_from=["membership"],
@@ -412,8 +411,9 @@ def _provision_new_account(org: Organization, directory: Directory,
     else:
         ctes.append(("directory_user", *_insert_sql(directory_user, select_from=["account"],
                                                     user_id="account.id")))
-    user_created = _audit_row(org, DirectoryEvents.USER_CREATED, target=directory_user,
-                              target_label=fields.user_name, new={"active": fields.active, "role": fields.role or None})
+    user_created = audit_row(org=org, actor=None, actor_label=DIRECTORY, event=DirectoryEvents.USER_CREATED,
+                             target=directory_user, target_label=fields.user_name,
+                             new={"active": fields.active, "role": fields.role or None})
     # Reading member_added's row makes its INSERT come first, so the two audit events
     # keep the ORM path's order (ids) instead of PostgreSQL's unspecified CTE order.
     ctes.append(("user_created", *_insert_sql(
@@ -472,14 +472,6 @@ def _insert_sql(obj, *, select_from=(), on_conflict_do_nothing=False, **expressi
         source = f"VALUES ({', '.join(values)})"
     sql = f"INSERT INTO {quote(obj._meta.db_table)} ({', '.join(columns)}) {source}"
     return sql + (" ON CONFLICT DO NOTHING" if on_conflict_do_nothing else ""), params
-
-
-def _audit_row(org: Organization, event: str, *, target, target_label: str, new: dict) -> AuditEvent:
-    """The unsaved row orgs.audit.audit_record writes for the directory (actor None,
-    label "directory"); the statement fills target_id, the target being unsaved."""
-    return AuditEvent(org=org, actor=None, actor_label=DIRECTORY, event=event, target_type=target._meta.model_name,
-                      target_id="", target_label=(target_label or str(target))[:254], old=None, new=new,
-                      ip_address=current_client_ip())
 
 
 def _violated_constraint(exc: IntegrityError) -> str:

@@ -19,7 +19,7 @@ from orgs.models import Membership, Organization
 
 from . import saml, selectors, services, state
 from .events import SSOEvents
-from .models import SSOConnection, SSOIdentity
+from .models import SSOConnection
 
 log = logging.getLogger(__name__)
 BACKEND = "accounts.backends.IdentityProviderBackend"

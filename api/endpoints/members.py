@@ -6,7 +6,6 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from orgs import selectors, services
-from orgs.models import Membership
 from teams.selectors import teams_by_membership
 
 from ..serializers import MemberSerializer, MemberUpdateSerializer
