@@ -21,3 +21,7 @@ class Hooks:
             if answer:
                 return answer
         return None
+
+    def answers(self, *args) -> list:
+        """Every check's answer, in registration order."""
+        return [check(*args) for check in self._checks]

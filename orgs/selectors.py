@@ -8,11 +8,14 @@ from .models import AuditEvent, Database, DatabasePassword, Invitation, Membersh
 def organizations_of(user) -> QuerySet[Organization]:
     """The organizations the user can open (the switcher, the home page): a membership
     an access policy blocks does not count, as in membership_for_slug."""
-    memberships = Membership.objects.filter(user=user)
-    blocked = policy.memberships_without_access()
-    if blocked is not None:
-        memberships = memberships.exclude(blocked)
+    memberships = _with_access(Membership.objects.filter(user=user))
     return Organization.objects.filter(pk__in=memberships.values("org_id")).order_by("name", "pk")
+
+
+def _with_access(memberships: QuerySet[Membership]) -> QuerySet[Membership]:
+    """Leave out the memberships an access policy blocks (orgs.policy), in the same query."""
+    blocked = policy.memberships_without_access()
+    return memberships if blocked is None else memberships.exclude(blocked)
 
 
 def membership_of(user, org: Organization) -> Membership | None:
@@ -27,10 +30,7 @@ def membership_for_slug(user, slug: str) -> Membership | None:
     that a policy blocks (a member the SSO enable is removing) counts as none."""
     if user is None or not user.is_authenticated:
         return None
-    membership = Membership.objects.select_related("org").filter(org__slug=slug, user=user).first()
-    if membership is None or not policy.membership_grants_access(membership):
-        return None
-    return membership
+    return _with_access(Membership.objects.select_related("org").filter(org__slug=slug, user=user)).first()
 
 
 def member_list(*, org: Organization) -> QuerySet[Membership]:

@@ -1,10 +1,12 @@
 """Rules sso adds to other apps through their hooks (registered in SsoConfig.ready)."""
+from django.db.models import F, Q
 from django.utils.html import format_html
 
 from accounts.policy import register_password_signin_check
-from orgs.policy import register_access_block, register_access_block_query, register_invitation_block
+from orgs.policy import register_access_block, register_invitation_block
 
-from .selectors import awaits_sso_removal, sso_is_enabled, sso_only_org
+from .models import SSOConnection
+from .selectors import removed_by_enable, sso_is_enabled, sso_only_org
 
 
 @register_password_signin_check
@@ -28,22 +30,8 @@ def block_invitations_while_sso_enabled(org) -> str | None:
 
 
 @register_access_block
-def block_members_the_enable_is_removing(membership) -> bool:
-    """E1: a member the enable job will remove loses access when SSO is enabled,
-    not minutes later when the job reaches their batch."""
-    return awaits_sso_removal(membership)
-
-
-@register_access_block_query
-def members_the_enable_is_removing():
-    """The rule of block_members_the_enable_is_removing as a query (selectors.awaits_sso_removal)."""
-    from django.db.models import F, Q
-    from django.db.models.functions import Coalesce, Greatest
-
-    from orgs.models import Membership
-
-    from .models import SSOConnection
-
-    return (~Q(role=Membership.Role.ADMIN) & Q(org__sso_connection__state=SSOConnection.State.ENABLED)
-            & Q(org__sso_connection__enabled_at__gt=Greatest(F("created_at"),
-                                                              Coalesce(F("role_changed_at"), F("created_at")))))
+def members_the_enable_is_removing() -> Q:
+    """E1: a member the enable job will remove loses access when SSO is enabled, not
+    minutes later when the job reaches their batch."""
+    return (Q(org__sso_connection__state=SSOConnection.State.ENABLED)
+            & removed_by_enable(F("org__sso_connection__enabled_at")))

@@ -17,15 +17,19 @@ def sso_is_enabled(org: Organization) -> bool:
     return SSOConnection.objects.filter(org=org, state=SSOConnection.State.ENABLED).exists()
 
 
+def removed_by_enable(enabled_at) -> Q:
+    """E1's rule over Membership, for an enable at `enabled_at` (a value, or an F to the
+    organization's connection): a membership older than the enable that was non-admin
+    then — non-admin now and its role unchanged since (an administrator demoted after
+    the enable stays, E2). Memberships made later (SSO sign-ins) are new rows and stay,
+    so enabling writes nothing per member. awaits_sso_removal is the same rule in Python."""
+    return (~Q(role=Membership.Role.ADMIN) & Q(created_at__lt=enabled_at)
+            & (Q(role_changed_at__isnull=True) | Q(role_changed_at__lt=enabled_at)))
+
+
 def members_awaiting_removal(org: Organization, enabled_at) -> QuerySet[Membership]:
-    """E1: who the enable job still has to remove. Fixed by time: every membership
-    older than the enable that was non-admin then: non-admin now, and its role
-    unchanged since (an administrator demoted after the enable stays, E2).
-    Memberships made later (SSO sign-ins) are new rows and stay, so enabling
-    writes nothing per member."""
-    return (Membership.objects.filter(org=org, created_at__lt=enabled_at)
-            .filter(Q(role_changed_at__isnull=True) | Q(role_changed_at__lt=enabled_at))
-            .exclude(role=Membership.Role.ADMIN))
+    """Who the enable job still has to remove."""
+    return Membership.objects.filter(org=org).filter(removed_by_enable(enabled_at))
 
 
 def awaits_sso_removal(membership: Membership | None, connection: SSOConnection | None = None) -> bool:

@@ -320,9 +320,10 @@ def sso_disable(*, org: Organization, actor: User | None) -> SSOConnection:
     connection = _locked_connection(org)
     if not connection.is_enabled:
         return connection
-    dropped = connection.removal_total - connection.removal_done if connection.removal_status == "running" else 0
+    running = connection.removal_status == SSOConnection.RemovalStatus.RUNNING
+    dropped = connection.removal_total - connection.removal_done if running else 0
     connection.state = SSOConnection.State.CONFIGURED
-    if connection.removal_status == SSOConnection.RemovalStatus.RUNNING:
+    if running:
         connection.removal_status = SSOConnection.RemovalStatus.DONE
         connection.removal_finished_at = timezone.now()
     connection.save()
@@ -467,21 +468,35 @@ def _link_identity(*, org: Organization, user: User, name_id: str) -> SSOIdentit
 @transaction.atomic
 def sso_removal_apply(*, org: Organization, user: User) -> bool:
     """Remove `user` now if the SSO enable still has to (E1), through the job's own path
-    (audit event, removal row and email, progress), so whoever adds them back (an SSO
-    sign-in, E3; Directory Sync, DS3) makes a fresh membership: no grant (E5), no teams
-    (E6), and one the job leaves alone. Returns whether it removed them."""
+    (audit event, removal row and email, progress), so Directory Sync (DS3) adds a fresh
+    membership back, as an SSO sign-in does (_membership_for_sign_in): no grant (E5), no
+    teams (E6), and one the job leaves alone. Returns whether it removed them."""
     if not awaits_sso_removal(Membership.objects.filter(org=org, user=user).first()):
         return False
     connection = SSOConnection.objects.get(org=org)
     return bool(_remove_users(org, connection, [user.pk]))
 
 
-def _join_as_member(*, org: Organization, user: User) -> Membership:
-    """E3, with E5/E6 following from a fresh membership. A member the enable job has
-    not reached yet is removed now, so they come back exactly as a removed member would."""
-    sso_removal_apply(org=org, user=user)
-    return membership_add(org=org, user=user, role=Membership.Role.MEMBER, actor=None, reason="sso_jit",
-                          actor_label=IDP_LABEL)
+def _membership_for_sign_in(org: Organization, connection: SSOConnection, user: User) -> Membership:
+    """The membership a sign-in through this organization's IdP lands in (E3): the one
+    the account has, or a fresh `member` one, so no grant (E5) and no teams (E6). A
+    member the enable job has not reached yet is removed first, through the job's own
+    path, so they come back exactly as a removed member would."""
+    membership = Membership.objects.filter(org=org, user=user).first()
+    if membership is not None and awaits_sso_removal(membership, connection):
+        _remove_users(org, connection, [user.pk])
+        membership = None
+    if membership is None:
+        membership = membership_add(org=org, user=user, role=Membership.Role.MEMBER, actor=None, reason="sso_jit",
+                                    actor_label=IDP_LABEL)
+    return membership
+
+
+def _signed_in(org: Organization, connection: SSOConnection, user: User, name_id: str) -> LoginResult:
+    membership = _membership_for_sign_in(org, connection, user)
+    audit_record(org=org, actor=user, event=SSOEvents.LOGIN, target=membership, target_label=user.email,
+                 new={"name_id": name_id, "role": membership.role})
+    return LoginResult(user=user, status="signed_in", email=user.email)
 
 
 @transaction.atomic
@@ -530,12 +545,7 @@ def sso_login(*, org: Organization, name_id: str, attributes: dict,
         user = User.objects.create_user(profile["email"], None, first_name=profile["first_name"],
                                         last_name=profile["last_name"])
     _link_identity(org=org, user=user, name_id=name_id)
-    membership = Membership.objects.filter(org=org, user=user).first()
-    if membership is None or awaits_sso_removal(membership, connection):
-        membership = _join_as_member(org=org, user=user)
-    audit_record(org=org, actor=user, event=SSOEvents.LOGIN, target=membership, target_label=user.email,
-                 new={"name_id": name_id, "role": membership.role})
-    return LoginResult(user=user, status="signed_in", email=user.email)
+    return _signed_in(org, connection, user, name_id)
 
 
 def _returning_login(org: Organization, connection: SSOConnection, identity: SSOIdentity, name_id: str,
@@ -552,12 +562,7 @@ def _returning_login(org: Organization, connection: SSOConnection, identity: SSO
         for field in changed:
             setattr(user, field, profile[field])
         user.save(update_fields=changed)
-    membership = Membership.objects.filter(org=org, user=user).first()
-    if membership is None or awaits_sso_removal(membership, connection):
-        membership = _join_as_member(org=org, user=user)
-    audit_record(org=org, actor=user, event=SSOEvents.LOGIN, target=membership, target_label=user.email,
-                 new={"name_id": name_id, "role": membership.role})
-    return LoginResult(user=user, status="signed_in", email=user.email)
+    return _signed_in(org, connection, user, name_id)
 
 
 def _pending_link_create(*, org: Organization, user: User, name_id: str, profile: dict) -> None:
@@ -592,7 +597,8 @@ def sso_link_confirm(*, token: str) -> LoginResult:
     if link.used_at is not None:
         raise ServiceError("This confirmation link has already been used.", code="link_used")
     org, user = link.org, link.user
-    if not SSOConnection.objects.filter(org=org, state=SSOConnection.State.ENABLED).exists():
+    connection = SSOConnection.objects.filter(org=org, state=SSOConnection.State.ENABLED).first()
+    if connection is None:
         raise SSOLoginRefused(f"Single sign-on is no longer enabled for {org.name}.", code="sso_not_enabled")
     linked = SSOIdentity.objects.filter(user=user).exclude(org=org).select_related("org").first()
     if linked is not None and SSOConnection.objects.filter(org_id=linked.org_id,
@@ -602,9 +608,7 @@ def sso_link_confirm(*, token: str) -> LoginResult:
     link.used_at = timezone.now()
     link.save(update_fields=["used_at"])
     _link_identity(org=org, user=user, name_id=link.name_id)
-    membership = Membership.objects.filter(org=org, user=user).first()
-    if membership is None or awaits_sso_removal(membership):
-        membership = _join_as_member(org=org, user=user)
+    membership = _membership_for_sign_in(org, connection, user)
     confirmed = membership.owner_unconfirmed  # attached by the directory; its owner agrees now
     if confirmed:
         membership.owner_unconfirmed = False
