@@ -669,6 +669,14 @@ def domain_remove(*, org: Organization, actor: User | None, domain_id) -> bool:
     return True
 
 
+def record_test_login(*, org: Organization, tester: User | None, name_id: str, attribute_names: list[str]) -> None:
+    """An administrator's test login arrived and validated (issue item 7); nothing else
+    changes. The actor is whoever started it (the IdP when they are gone)."""
+    with transaction.atomic():
+        audit_record(org=org, actor=tester, actor_label=None if tester else IDP_LABEL, event=SSOEvents.TEST_LOGIN,
+                     new={"name_id": name_id, "attributes": attribute_names})
+
+
 def record_rejection(*, org: Organization, code: str, reason: str, extra: dict | None = None) -> None:
     """An audit event for a refused SAML response or login (its own transaction)."""
     with transaction.atomic():

@@ -41,13 +41,15 @@ def cookie_is_secure() -> bool:
 
 
 def state_create(*, org_slug: str, request_id: str, next_url: str, purpose: str = "login",
-                 browser_secret: str) -> str:
-    """Store a login's state; returns the RelayState value to send to the IdP."""
+                 browser_secret: str, started_by: int | None = None) -> str:
+    """Store a login's state; returns the RelayState value to send to the IdP.
+    `started_by`: the administrator who started a test login (the IdP's POST carries
+    no session cookie, so the ACS learns who tests from here)."""
     relay_state = secrets.token_urlsafe(32)
     cache.set(
         _STATE_PREFIX + _hash(relay_state),
         {"org": org_slug, "request_id": request_id, "next": next_url, "purpose": purpose,
-         "browser": _hash(browser_secret)},
+         "browser": _hash(browser_secret), "started_by": started_by},
         timeout=STATE_TTL_SECONDS,
     )
     return relay_state

@@ -1,10 +1,8 @@
 """The public SAML endpoints (SPEC §3): /sso/, login, ACS, metadata, link
 confirmation. Thin: validation in sso.saml, state changes in sso.services."""
-import hashlib
 import logging
 
 from django.contrib.auth import login
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -13,12 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import normalize_email
 from accounts.views import safe_relative_path
-from orgs.audit import audit_record
 from orgs.errors import ServiceError
 from orgs.models import Membership, Organization
 
 from . import saml, selectors, services, state
-from .events import SSOEvents
 from .models import SSOConnection
 
 log = logging.getLogger(__name__)
@@ -93,25 +89,14 @@ def _failure_hints(org, connection, code: str) -> list[str]:
             "the Response, signed with RSA-SHA256 and exclusive canonicalization."]
 
 
-# A test login (issue item 7) records who started it next to its RelayState: the
-# IdP's cross-site POST to the ACS does not carry the SameSite=Lax session cookie.
-_TEST_STARTER_PREFIX = "sso:test-starter:"
-
-
-def _test_starter_key(relay_state: str) -> str:
-    return _TEST_STARTER_PREFIX + hashlib.sha256(relay_state.encode()).hexdigest()
-
-
-def _test_administrator(org, relay_state: str):
-    """The administrator of `org` who started this test login, or None (removed,
-    demoted or deactivated since). Read once: the RelayState is single-use."""
-    key = _test_starter_key(relay_state)
-    user_id = cache.get(key)
-    cache.delete(key)
-    if user_id is None:
+def _test_administrator(org, flow: dict | None):
+    """For a test login's state: the administrator of `org` who started it, or None
+    (not a test, or removed, demoted or deactivated since)."""
+    if flow is None or flow["purpose"] != "test" or not flow.get("started_by"):
         return None
     membership = (Membership.objects.select_related("user")
-                  .filter(org=org, user_id=user_id, role=Membership.Role.ADMIN, user__is_active=True).first())
+                  .filter(org=org, user_id=flow["started_by"], role=Membership.Role.ADMIN, user__is_active=True)
+                  .first())
     return membership.user if membership else None
 
 
@@ -158,9 +143,8 @@ def _start_flow(request, org, connection, *, next_url: str, purpose: str):
     placeholder = secrets.token_urlsafe(32)
     url, request_id = saml.authn_request_url(connection, certificates, placeholder)
     relay_state = state.state_create(org_slug=org.slug, request_id=request_id, next_url=next_url,
-                                     purpose=purpose, browser_secret=browser_secret)
-    if purpose == "test":
-        cache.set(_test_starter_key(relay_state), request.user.pk, timeout=state.STATE_TTL_SECONDS)
+                                     purpose=purpose, browser_secret=browser_secret,
+                                     started_by=request.user.pk if purpose == "test" else None)
     url = url.replace(f"RelayState={placeholder}", f"RelayState={relay_state}")
     response = HttpResponseRedirect(url)
     state.set_state_cookie(response, browser_secret)
@@ -200,7 +184,7 @@ def acs(request, org_slug):
     # its login too, and a test login's failure is then shown to its administrator.
     flow = state.state_consume(relay_state, org_slug=org.slug,
                                browser_secret=request.COOKIES.get(state.STATE_COOKIE)) if relay_state else None
-    tester = _test_administrator(org, relay_state) if flow is not None and flow["purpose"] == "test" else None
+    tester = _test_administrator(org, flow)
     try:
         in_response_to = saml.prevalidate(encoded)
     except saml.SAMLRejected as exc:
@@ -273,19 +257,12 @@ def _test_result(request, org, connection, assertion, *, tester=None):
             diagnosis.append(f"{user.email} is not a member; a real sign-in would add them as a member.")
     elif profile["email"]:
         diagnosis.append(f"No account for {profile['email']} yet; a real sign-in would create it.")
-    _audit_test_login(org, tester, assertion)
+    services.record_test_login(org=org, tester=tester, name_id=assertion.name_id,
+                               attribute_names=sorted(assertion.attributes))
     return render(request, "sso/test_result.html", {
         "org": org, "assertion": assertion, "profile": profile, "diagnosis": diagnosis,
         "connection": connection,
     })
-
-
-def _audit_test_login(org, tester, assertion):
-    """Actor: the administrator who started the test (the IdP's cross-site POST
-    carries no session cookie, so not request.user); the IdP if they are gone."""
-    audit_record(org=org, actor=tester, actor_label=None if tester else services.IDP_LABEL,
-                 event=SSOEvents.TEST_LOGIN, new={"name_id": assertion.name_id,
-                                                  "attributes": sorted(assertion.attributes)})
 
 
 @require_GET
