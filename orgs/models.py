@@ -194,7 +194,8 @@ class ServiceToken(Credential):
 class AuditEvent(models.Model):
     """Append-only: who did what to which object in which organization, when, from where."""
 
-    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="audit_events")
+    # No index of its own: both indexes below start with the organization.
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="audit_events", db_index=False)
     # Null when the system or an identity provider acted; actor_label says which.
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     actor_label = models.CharField(max_length=254)

@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User, normalize_email
+from config.sql import insert_sql
 from orgs.audit import Events as OrgEvents
 from orgs.audit import audit_record, audit_row, register_events
 from orgs.errors import Conflict, NotAllowed, NotFound, ServiceError
@@ -391,7 +392,7 @@ def _provision_new_account(org: Organization, directory: Directory,
     account.set_unusable_password()
     directory_user = _new_directory_user(org, fields, account, created_account=True)
     # Each CTE: (name, INSERT statement, its parameters); every one ends RETURNING id.
-    ctes = [("account", *_insert_sql(account, on_conflict_do_nothing=True))]
+    ctes = [("account", *insert_sql(account, on_conflict_do_nothing=True))]
     membership = None
     if fields.active:
         # As _activate → membership_add make it for an account the directory created:
@@ -402,21 +403,21 @@ def _provision_new_account(org: Organization, directory: Directory,
                                  target=membership, target_label=account.email,
                                  new={"role": role, "database_admin": False, "reason": "directory_provisioned"})
         ctes += [
-            ("membership", *_insert_sql(membership, select_from=["account"], user_id="account.id")),
-            ("member_added", *_insert_sql(member_added, select_from=["membership"],
+            ("membership", *insert_sql(membership, select_from=["account"], user_id="account.id")),
+            ("member_added", *insert_sql(member_added, select_from=["membership"],
                                           target_id="membership.id::text")),
-            ("directory_user", *_insert_sql(directory_user, select_from=["account", "membership"],
+            ("directory_user", *insert_sql(directory_user, select_from=["account", "membership"],
                                             user_id="account.id", membership_id="membership.id")),
         ]
     else:
-        ctes.append(("directory_user", *_insert_sql(directory_user, select_from=["account"],
+        ctes.append(("directory_user", *insert_sql(directory_user, select_from=["account"],
                                                     user_id="account.id")))
     user_created = audit_row(org=org, actor=None, actor_label=DIRECTORY, event=DirectoryEvents.USER_CREATED,
                              target=directory_user, target_label=fields.user_name,
                              new={"active": fields.active, "role": fields.role or None})
     # Reading member_added's row makes its INSERT come first, so the two audit events
     # keep the ORM path's order (ids) instead of PostgreSQL's unspecified CTE order.
-    ctes.append(("user_created", *_insert_sql(
+    ctes.append(("user_created", *insert_sql(
         user_created, select_from=["directory_user", "member_added"] if membership else ["directory_user"],
         target_id="directory_user.id::text")))
     statement = (
@@ -446,32 +447,6 @@ def _provision_new_account(org: Organization, directory: Directory,
         if saved is not None:
             saved._state.adding, saved._state.db = False, connection.alias
     return directory_user
-
-
-def _insert_sql(obj, *, select_from=(), on_conflict_do_nothing=False, **expressions) -> tuple[str, list]:
-    """`INSERT INTO <obj's table> …` for the unsaved `obj`, each column holding what the
-    ORM's own INSERT would send (defaults, auto_now, JSON adaptation), except the columns
-    given as SQL `expressions` over the CTEs in `select_from` (ids inserted earlier in
-    the same statement). The primary key is left to the database."""
-    quote = connection.ops.quote_name
-    columns, values, params = [], [], []
-    for field in obj._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(quote(field.column))
-        if field.column in expressions:
-            values.append(expressions.pop(field.column))
-        else:
-            values.append("%s")
-            params.append(field.get_db_prep_save(field.pre_save(obj, add=True), connection))
-    if expressions:
-        raise TypeError(f"Not columns of {obj._meta.db_table}: {', '.join(sorted(expressions))}")
-    if select_from:
-        source = f"SELECT {', '.join(values)} FROM {', '.join(select_from)}"
-    else:
-        source = f"VALUES ({', '.join(values)})"
-    sql = f"INSERT INTO {quote(obj._meta.db_table)} ({', '.join(columns)}) {source}"
-    return sql + (" ON CONFLICT DO NOTHING" if on_conflict_do_nothing else ""), params
 
 
 def _violated_constraint(exc: IntegrityError) -> str:
