@@ -15,13 +15,15 @@ from cryptography.hazmat.primitives import hashes
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
+from django.db import connection as db
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User, normalize_email
-from orgs.audit import audit_record
+from accounts.services import last_login_sql
+from config import sql
+from orgs.audit import audit_record, audit_row
 from orgs.errors import Conflict, NotAllowed, NotFound, ServiceError
 from orgs.models import Membership, Organization, hash_secret
 from orgs.services import invitation_revoke_all, membership_add, membership_remove_batch
@@ -477,29 +479,39 @@ def sso_removal_apply(*, org: Organization, user: User) -> bool:
     return bool(_remove_users(org, connection, [user.pk]))
 
 
-def _membership_for_sign_in(org: Organization, connection: SSOConnection, user: User) -> Membership:
+_UNREAD = object()
+
+
+def _membership_for_sign_in(org: Organization, connection: SSOConnection, user: User,
+                            membership: Membership | None = _UNREAD) -> Membership:
     """The membership a sign-in through this organization's IdP lands in (E3): the one
-    the account has, or a fresh `member` one, so no grant (E5) and no teams (E6). A
-    member the enable job has not reached yet is removed first, through the job's own
-    path, so they come back exactly as a removed member would."""
-    membership = Membership.objects.filter(org=org, user=user).first()
-    if membership is not None and awaits_sso_removal(membership, connection):
-        _remove_users(org, connection, [user.pk])
-        membership = None
-    if membership is None:
-        membership = membership_add(org=org, user=user, role=Membership.Role.MEMBER, actor=None, reason="sso_jit",
-                                    actor_label=IDP_LABEL)
-    return membership
+    the account has (`membership`, when the caller read it already), or a fresh `member`
+    one, so no grant (E5) and no teams (E6). A member the enable job has not reached yet
+    is removed first, through the job's own path, so they come back exactly as a
+    removed member would."""
+    if membership is _UNREAD:
+        membership = Membership.objects.filter(org=org, user=user).first()
+    if membership is not None and not awaits_sso_removal(membership, connection):
+        return membership
+    with transaction.atomic():
+        if membership is not None:
+            _remove_users(org, connection, [user.pk])
+        return membership_add(org=org, user=user, role=Membership.Role.MEMBER, actor=None, reason="sso_jit",
+                              actor_label=IDP_LABEL)
 
 
-def _signed_in(org: Organization, connection: SSOConnection, user: User, name_id: str) -> LoginResult:
-    membership = _membership_for_sign_in(org, connection, user)
-    audit_record(org=org, actor=user, event=SSOEvents.LOGIN, target=membership, target_label=user.email,
-                 new={"name_id": name_id, "role": membership.role})
+def _signed_in(org: Organization, connection: SSOConnection, user: User, name_id: str,
+               membership: Membership | None = _UNREAD) -> LoginResult:
+    membership = _membership_for_sign_in(org, connection, user, membership)
+    sql.insert(_login_event(org, user, membership, name_id))
     return LoginResult(user=user, status="signed_in", email=user.email)
 
 
-@transaction.atomic
+def _login_event(org: Organization, user: User, membership: Membership, name_id: str):
+    return audit_row(org=org, actor=user, event=SSOEvents.LOGIN, target=membership, target_label=user.email,
+                     new={"name_id": name_id, "role": membership.role})
+
+
 def sso_login(*, org: Organization, name_id: str, attributes: dict,
               connection: SSOConnection | None = None) -> LoginResult:
     """Sign-in through this organization's IdP, after the response has been validated
@@ -509,9 +521,75 @@ def sso_login(*, org: Organization, name_id: str, attributes: dict,
     if connection is None or not connection.is_enabled:
         raise SSOLoginRefused(f"Single sign-on is not enabled for {org.name}.", code="sso_not_enabled")
     profile = mapped_profile(connection, name_id, attributes)
+    returning = _returning_account(org, name_id)
+    if returning is not None:
+        return _returning_login(org, connection, *returning, name_id=name_id, profile=profile)
+    return _first_login(org, connection, name_id, profile)
+
+
+_returning_account_sql = None
+
+
+def _returning_account(org: Organization, name_id: str) -> tuple[int, User, Membership | None] | None:
+    """The common case, read in one query without the ORM's cost per query (the ACS's hot
+    path): the active account this organization's IdP already linked to `name_id`, with
+    its membership here. Returns (link id, account, membership or None), or None when
+    there is no such link or the account is deactivated: _first_login decides those."""
+    global _returning_account_sql
+    if _returning_account_sql is None:
+        table = db.ops.quote_name
+        _returning_account_sql = (
+            f"SELECT i.id, {sql.columns(User, 'u')}, {sql.columns(Membership, 'm')} "
+            f"FROM {table(SSOIdentity._meta.db_table)} i JOIN {table(User._meta.db_table)} u ON u.id = i.user_id "
+            f"LEFT JOIN {table(Membership._meta.db_table)} m ON m.org_id = i.org_id AND m.user_id = i.user_id "
+            "WHERE i.org_id = %s AND i.name_id = %s"
+        )
+    with db.cursor() as cursor:
+        cursor.execute(_returning_account_sql, [org.pk, name_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    user = sql.instance(User, row, 1)
+    if not user.is_active:
+        return None
+    return row[0], user, sql.instance(Membership, row, 1 + sql.width(User))
+
+
+def _returning_login(org: Organization, connection: SSOConnection, link_id: int, user: User,
+                     membership: Membership | None, *, name_id: str, profile: dict) -> LoginResult:
+    """An account already linked to this organization signs in again. Its link settles
+    E9 and the hostile-IdP guard, so no lock on the account is needed. When its
+    membership is in place and its names are known, the writes (the link's sign-in time,
+    the account's last_login, the audit event) are one statement; otherwise the ORM path
+    makes the membership and fills in the names, in one transaction."""
+    now = timezone.now()
+    stamp = (f"UPDATE {db.ops.quote_name(SSOIdentity._meta.db_table)} SET last_sso_login_at = %s, "
+             "first_sso_login_at = COALESCE(first_sso_login_at, %s), updated_at = %s WHERE id = %s",
+             [_db_datetime(now)] * 3 + [link_id])
+    changed = [field for field in ("first_name", "last_name") if profile[field] and not getattr(user, field)]
+    if changed or membership is None or awaits_sso_removal(membership, connection):
+        with transaction.atomic():
+            sql.write_together([stamp])
+            for field in changed:
+                setattr(user, field, profile[field])
+            if changed:
+                user.save(update_fields=changed)
+            return _signed_in(org, connection, user, name_id, membership)
+    user.last_login = now
+    last_login = last_login_sql(user)
+    sql.write_together([stamp, last_login, sql.insert_sql(_login_event(org, user, membership, name_id))])
+    return LoginResult(user=user, status="signed_in", email=user.email)
+
+
+def _db_datetime(value):
+    return SSOIdentity._meta.get_field("last_sso_login_at").get_db_prep_value(value, db)
+
+
+@transaction.atomic
+def _first_login(org: Organization, connection: SSOConnection, name_id: str, profile: dict) -> LoginResult:
+    """Every sign-in but a returning one: just-in-time accounts (E3), linking an
+    existing account (E9 and the hostile-IdP guard), deactivated accounts."""
     identity = SSOIdentity.objects.select_related("user").filter(org=org, name_id=name_id).first()
-    if identity is not None and identity.user.is_active:
-        return _returning_login(org, connection, identity, name_id, profile)
     user = identity.user if identity else None
     if user is None:
         if not profile["email"]:
@@ -545,23 +623,6 @@ def sso_login(*, org: Organization, name_id: str, attributes: dict,
         user = User.objects.create_user(profile["email"], None, first_name=profile["first_name"],
                                         last_name=profile["last_name"])
     _link_identity(org=org, user=user, name_id=name_id)
-    return _signed_in(org, connection, user, name_id)
-
-
-def _returning_login(org: Organization, connection: SSOConnection, identity: SSOIdentity, name_id: str,
-                     profile: dict) -> LoginResult:
-    """The common case: an account already linked to this organization signs in again.
-    Its link settles E9 and the hostile-IdP guard, so no lock on the account is needed:
-    one UPDATE of the link, the membership, the audit event."""
-    user = identity.user
-    now = timezone.now()
-    SSOIdentity.objects.filter(pk=identity.pk).update(
-        last_sso_login_at=now, first_sso_login_at=Coalesce(F("first_sso_login_at"), Value(now)), updated_at=now)
-    changed = [field for field in ("first_name", "last_name") if profile[field] and not getattr(user, field)]
-    if changed:
-        for field in changed:
-            setattr(user, field, profile[field])
-        user.save(update_fields=changed)
     return _signed_in(org, connection, user, name_id)
 
 

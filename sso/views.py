@@ -101,12 +101,9 @@ def _test_administrator(org, flow: dict | None):
 
 
 def _org_and_connection(org_slug: str):
-    org = Organization.objects.filter(slug=org_slug).first()
+    org, connection = selectors.org_and_connection(org_slug)
     if org is None:
         raise Http404("No such organization.")
-    connection = SSOConnection.objects.filter(org=org).prefetch_related("certificates").first()
-    if connection is not None:
-        connection.org = org  # already read: no second query when the SAML code names it
     return org, connection
 
 
@@ -186,7 +183,7 @@ def acs(request, org_slug):
                                browser_secret=request.COOKIES.get(state.STATE_COOKIE)) if relay_state else None
     tester = _test_administrator(org, flow)
     try:
-        in_response_to = saml.prevalidate(encoded)
+        posted = saml.prevalidate(encoded)
     except saml.SAMLRejected as exc:
         return _reject(request, org, connection, exc.code, exc.reason, status=413 if exc.code == "too_large" else 400,
                        tester=tester)
@@ -195,9 +192,9 @@ def acs(request, org_slug):
     else:
         # No login started here by this browser: an unsolicited (IdP-initiated)
         # response, or a stale/foreign RelayState.
-        if in_response_to:
+        if posted.in_response_to:
             return _reject(request, org, connection, "unknown_in_response_to",
-                           f"InResponseTo {in_response_to!r} names no pending login request of this browser "
+                           f"InResponseTo {posted.in_response_to!r} names no pending login request of this browser "
                            "(expired, already used, or started elsewhere).", status=403)
         if not connection.allow_idp_initiated:
             return _reject(request, org, connection, "unsolicited_not_allowed",
@@ -210,7 +207,7 @@ def acs(request, org_slug):
                            f"RelayState {relay_state[:200]!r} is not a relative path on this site.")
 
     try:
-        assertion = saml.validate_response(connection, services.connection_certificates(connection), encoded,
+        assertion = saml.validate_response(connection, services.connection_certificates(connection), posted,
                                            request_id=request_id)
     except saml.SAMLRejected as exc:
         return _reject(request, org, connection, exc.code, exc.reason,

@@ -7,6 +7,7 @@ from lxml import etree
 
 from accounts.models import User
 from orgs.models import AuditEvent, Membership
+from sso import saml
 from sso.events import SSOEvents
 from sso.models import SSOIdentity
 
@@ -14,6 +15,15 @@ from .conftest import assert_rejected, post_acs, start_login
 from .idp import DS, SAML, TestIdP
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, params=["compiled", "stock"])
+def _saml_caches(request):
+    """Every verdict here holds with python3-saml's own schema and XPath handling
+    ("stock") as with the compiled copies sso.saml keeps for speed."""
+    saml.use_schema_cache(request.param == "compiled")
+    yield
+    saml.use_schema_cache(True)
 
 
 def test_sp_initiated_login_signs_in_and_redirects_to_next(client, enabled, idp, org, member_user):
