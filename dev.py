@@ -60,7 +60,7 @@ def test(args: list[str]) -> int:
     return code
 
 
-BENCHMARKS = ["token_auth", "members_list", "acs", "sso_enable", "scim_provision", "scim_groups", "scim_filter"]
+BENCHMARKS = ["token_auth", "members_list", "acs", "acs_http", "sso_enable", "scim_provision", "scim_groups", "scim_filter"]
 
 
 def bench(names: list[str]) -> int:
