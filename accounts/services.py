@@ -34,21 +34,27 @@ def user_create(*, email: str, password: str | None = None, first_name: str = ""
         raise Conflict(f"An account with the email {email} already exists.", code="email_taken") from None
 
 
-def last_login_sql(user: User) -> tuple[str, list]:
-    """The UPDATE that records `user.last_login`, for a service that writes it with other
-    rows in one statement (config.sql.write_together); last_login_record then skips it."""
+def _last_login_update(user: User) -> tuple[str, list]:
     field = User._meta.get_field("last_login")
-    user.last_login_written = user.last_login
     return (f"UPDATE {connection.ops.quote_name(User._meta.db_table)} SET {connection.ops.quote_name(field.column)}"
             " = %s WHERE id = %s", [field.get_db_prep_value(user.last_login, connection), user.pk])
 
 
+def last_login_sql(user: User) -> tuple[str, list]:
+    """The UPDATE that records `user.last_login`, for a service that writes it with other
+    rows in one statement (config.sql.write_together); the sign-in's login() then does
+    not write it again (last_login_record)."""
+    user.last_login_written = user.last_login
+    return _last_login_update(user)
+
+
 def last_login_record(sender, user: User, **kwargs) -> None:
     """user_logged_in receiver, instead of Django's update_last_login: the same UPDATE of
-    one column, without the ORM's cost per statement; none when the sign-in's service
-    wrote it already (last_login_sql)."""
-    if user.last_login is not None and getattr(user, "last_login_written", None) == user.last_login:
+    one column, without the ORM's cost per statement; none when this sign-in's service
+    wrote it already (last_login_sql; once: a later sign-in of the same object records)."""
+    written = user.__dict__.pop("last_login_written", None)
+    if written is not None and written == user.last_login:
         return
     user.last_login = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(*last_login_sql(user))
+        cursor.execute(*_last_login_update(user))

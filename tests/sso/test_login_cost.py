@@ -48,6 +48,11 @@ def test_login_after_the_service_does_not_write_last_login_again(rf, org, member
     with CaptureQueriesContext(db) as queries:
         login(request, result.user, backend="accounts.backends.IdentityProviderBackend")
     assert not [q for q in queries.captured_queries if "last_login" in q["sql"]]
+    # Once: a second sign-in of the same object records its own time.
+    written = result.user.last_login
+    login(request, result.user, backend="accounts.backends.IdentityProviderBackend")
+    assert result.user.last_login > written
+    assert type(result.user).objects.get(pk=result.user.pk).last_login == result.user.last_login
     # A sign-in that did not write it (a password sign-in) still records it.
     member_user.refresh_from_db()
     recorded = member_user.last_login
