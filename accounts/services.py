@@ -3,6 +3,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from config import sql
 from orgs.errors import Conflict, ServiceError
 
 from .models import User, normalize_email
@@ -36,8 +37,8 @@ def user_create(*, email: str, password: str | None = None, first_name: str = ""
 
 def _last_login_update(user: User) -> tuple[str, list]:
     field = User._meta.get_field("last_login")
-    return (f"UPDATE {connection.ops.quote_name(User._meta.db_table)} SET {connection.ops.quote_name(field.column)}"
-            " = %s WHERE id = %s", [field.get_db_prep_value(user.last_login, connection), user.pk])
+    return (f"UPDATE {sql.table(User)} SET {connection.ops.quote_name(field.column)} = %s WHERE id = %s",
+            [field.get_db_prep_value(user.last_login, connection), user.pk])
 
 
 def last_login_sql(user: User) -> tuple[str, list]:

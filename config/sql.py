@@ -7,7 +7,14 @@ metadata and the ORM's own conversions, so nothing here repeats a schema by hand
 a new field is picked up, and values read back are exactly what the ORM would give
 (datetimes on SQLite, JSON, …).
 """
+import functools
+
 from django.db import connection, transaction
+
+
+def table(model) -> str:
+    """`model`'s table name, quoted for this database."""
+    return connection.ops.quote_name(model._meta.db_table)
 
 
 def columns(model, alias: str) -> str:
@@ -17,18 +24,13 @@ def columns(model, alias: str) -> str:
     return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
 
 
-_converters_cache: dict = {}
-
-
-def _converters(model):
-    key = (model, connection.vendor)
-    found = _converters_cache.get(key)
-    if found is None:
-        found = []
-        for field in model._meta.concrete_fields:
-            column = field.get_col(model._meta.db_table)
-            found.append((column, connection.ops.get_db_converters(column) + field.get_db_converters(connection)))
-        _converters_cache[key] = found
+@functools.cache
+def _converters(model, vendor: str) -> list:
+    """For each concrete field: its column and the conversions the ORM applies on reading it."""
+    found = []
+    for field in model._meta.concrete_fields:
+        column = field.get_col(model._meta.db_table)
+        found.append((column, connection.ops.get_db_converters(column) + field.get_db_converters(connection)))
     return found
 
 
@@ -36,7 +38,7 @@ def instance(model, row, start: int = 0):
     """The `model` instance in `row[start:start + n]` (the columns of `columns(model, …)`),
     as the ORM would load it; None when that part of the row is all NULL (an outer
     join that found nothing)."""
-    converters = _converters(model)
+    converters = _converters(model, connection.vendor)
     values = list(row[start:start + len(converters)])
     if all(value is None for value in values):
         return None
@@ -72,22 +74,20 @@ def insert_sql(obj, *, select_from=(), on_conflict_do_nothing=False, **expressio
         source = f"SELECT {', '.join(values)} FROM {', '.join(select_from)}"
     else:
         source = f"VALUES ({', '.join(values)})"
-    sql = f"INSERT INTO {quote(obj._meta.db_table)} ({', '.join(names)}) {source}"
+    sql = f"INSERT INTO {table(obj)} ({', '.join(names)}) {source}"
     return sql + (" ON CONFLICT DO NOTHING" if on_conflict_do_nothing else ""), params
 
 
-def execute_alone(sql: str, params) -> list[tuple]:
-    """Run one statement that is atomic by itself, and return its rows (if any). In
-    autocommit mode it needs no BEGIN/COMMIT round trips; inside a transaction it runs
+def execute_alone(sql: str, params) -> None:
+    """Run one statement that is atomic by itself. In autocommit mode it needs no BEGIN/COMMIT round trips; inside a transaction it runs
     under a savepoint, so an IntegrityError leaves the caller's transaction usable, as
     the ORM's own save() does."""
     if connection.in_atomic_block:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return cursor.fetchall() if cursor.description else []
+        return
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
 
 
 def write_together(statements: list[tuple[str, list]]) -> None:

@@ -84,14 +84,14 @@ class Assertion:
 # are not meant to be shared by concurrent threads, so each thread keeps its
 # own compiled copy (gunicorn sync workers have one thread: one copy each).
 
-_schema_cache = threading.local()
+_per_thread = threading.local()  # compiled schema and XPath expressions of this thread
 _original_validate_xml = OneLogin_Saml2_XML.validate_xml
 
 
 def _cached_schema(schema: str) -> etree.XMLSchema:
-    schemas = getattr(_schema_cache, "schemas", None)
+    schemas = getattr(_per_thread, "schemas", None)
     if schemas is None:
-        schemas = _schema_cache.schemas = {}
+        schemas = _per_thread.schemas = {}
     compiled = schemas.get(schema)
     if compiled is None:
         schema_file = join(dirname(onelogin_xml_utils.__file__), "schemas", schema)
@@ -125,9 +125,9 @@ _original_query = OneLogin_Saml2_XML.query
 
 def _query_with_compiled_xpath(dom, query, context=None, tagid=None):
     """Same contract as OneLogin_Saml2_XML.query."""
-    compiled_queries = getattr(_schema_cache, "xpath", None)
+    compiled_queries = getattr(_per_thread, "xpath", None)
     if compiled_queries is None:
-        compiled_queries = _schema_cache.xpath = {}
+        compiled_queries = _per_thread.xpath = {}
     compiled = compiled_queries.get(query)
     if compiled is None:
         compiled = compiled_queries[query] = etree.XPath(query, namespaces=OneLogin_Saml2_Constants.NSMAP)

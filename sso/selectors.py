@@ -1,4 +1,6 @@
 """Org-scoped reads of the sso app."""
+import functools
+
 from django.db import connection as db
 from django.db.models import Q, QuerySet
 
@@ -7,25 +9,23 @@ from orgs.models import Membership, Organization
 
 from .models import SSOCertificate, SSOConnection, SSOIdentity, SSORemoval, VerifiedDomain
 
-_org_and_connection_sql = None
+@functools.cache
+def _org_and_connection_sql(vendor: str) -> str:
+    return (
+        f"SELECT {sql.columns(Organization, 'o')}, {sql.columns(SSOConnection, 'c')}, "
+        f"{sql.columns(SSOCertificate, 'k')} FROM {sql.table(Organization)} o "
+        f"LEFT JOIN {sql.table(SSOConnection)} c ON c.org_id = o.id "
+        f"LEFT JOIN {sql.table(SSOCertificate)} k ON k.connection_id = c.id "
+        "WHERE o.slug = %s ORDER BY k.created_at, k.id"
+    )
 
 
 def org_and_connection(slug: str) -> tuple[Organization | None, SSOConnection | None]:
     """The organization with this slug and its SSO connection, the connection's
     certificates already loaded (`connection.certificates.all()` runs no query): in one
     query, as every SAML login and ACS request needs all three."""
-    global _org_and_connection_sql
-    if _org_and_connection_sql is None:
-        table = db.ops.quote_name
-        _org_and_connection_sql = (
-            f"SELECT {sql.columns(Organization, 'o')}, {sql.columns(SSOConnection, 'c')}, "
-            f"{sql.columns(SSOCertificate, 'k')} FROM {table(Organization._meta.db_table)} o "
-            f"LEFT JOIN {table(SSOConnection._meta.db_table)} c ON c.org_id = o.id "
-            f"LEFT JOIN {table(SSOCertificate._meta.db_table)} k ON k.connection_id = c.id "
-            "WHERE o.slug = %s ORDER BY k.created_at, k.id"
-        )
     with db.cursor() as cursor:
-        cursor.execute(_org_and_connection_sql, [slug])
+        cursor.execute(_org_and_connection_sql(db.vendor), [slug])
         rows = cursor.fetchall()
     if not rows:
         return None, None

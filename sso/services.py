@@ -6,6 +6,7 @@ Keyword-only, `org=` and `actor=` explicit (None for the IdP or the system),
 one transaction, one audit event each, idempotent. Who may call them (an
 administrator, E10) is checked at the edge.
 """
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -527,7 +528,14 @@ def sso_login(*, org: Organization, name_id: str, attributes: dict,
     return _first_login(org, connection, name_id, profile)
 
 
-_returning_account_sql = None
+@functools.cache
+def _returning_account_sql(vendor: str) -> str:
+    return (
+        f"SELECT i.id, {sql.columns(User, 'u')}, {sql.columns(Membership, 'm')} "
+        f"FROM {sql.table(SSOIdentity)} i JOIN {sql.table(User)} u ON u.id = i.user_id "
+        f"LEFT JOIN {sql.table(Membership)} m ON m.org_id = i.org_id AND m.user_id = i.user_id "
+        "WHERE i.org_id = %s AND i.name_id = %s"
+    )
 
 
 def _returning_account(org: Organization, name_id: str) -> tuple[int, User, Membership | None] | None:
@@ -535,17 +543,8 @@ def _returning_account(org: Organization, name_id: str) -> tuple[int, User, Memb
     path): the active account this organization's IdP already linked to `name_id`, with
     its membership here. Returns (link id, account, membership or None), or None when
     there is no such link or the account is deactivated: _first_login decides those."""
-    global _returning_account_sql
-    if _returning_account_sql is None:
-        table = db.ops.quote_name
-        _returning_account_sql = (
-            f"SELECT i.id, {sql.columns(User, 'u')}, {sql.columns(Membership, 'm')} "
-            f"FROM {table(SSOIdentity._meta.db_table)} i JOIN {table(User._meta.db_table)} u ON u.id = i.user_id "
-            f"LEFT JOIN {table(Membership._meta.db_table)} m ON m.org_id = i.org_id AND m.user_id = i.user_id "
-            "WHERE i.org_id = %s AND i.name_id = %s"
-        )
     with db.cursor() as cursor:
-        cursor.execute(_returning_account_sql, [org.pk, name_id])
+        cursor.execute(_returning_account_sql(db.vendor), [org.pk, name_id])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -563,7 +562,7 @@ def _returning_login(org: Organization, connection: SSOConnection, link_id: int,
     the account's last_login, the audit event) are one statement; otherwise the ORM path
     makes the membership and fills in the names, in one transaction."""
     now = timezone.now()
-    stamp = (f"UPDATE {db.ops.quote_name(SSOIdentity._meta.db_table)} SET last_sso_login_at = %s, "
+    stamp = (f"UPDATE {sql.table(SSOIdentity)} SET last_sso_login_at = %s, "
              "first_sso_login_at = COALESCE(first_sso_login_at, %s), updated_at = %s WHERE id = %s",
              [_db_datetime(now)] * 3 + [link_id])
     changed = [field for field in ("first_name", "last_name") if profile[field] and not getattr(user, field)]
