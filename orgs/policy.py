@@ -7,7 +7,16 @@ invitation check takes the organization and returns a refusal message or None;
 an access block returns a Q over Membership matching the memberships that no
 longer grant access, which every membership lookup for access and every list of
 the caller's organizations leaves out (orgs.selectors), in the same query.
+
+Session gates decide whether the *session* that asks may reach an organization
+it is a member of (SSO's E12/E13: only a session that organization's IdP made,
+within its lifetime). The values a gate needs come from annotations registered
+with `register_access_annotations`, added to the membership lookup itself, so a
+gate reads only the session and that one row: no query of its own. A plan change
+block refuses an operator's plan change (SSO's D3) with a message.
 """
+from dataclasses import dataclass
+
 from config.hooks import Hooks
 
 _invitation_blocks = Hooks()
@@ -27,3 +36,41 @@ def memberships_without_access():
     for blocked in _access_blocks.answers():
         query = blocked if query is None else query | blocked
     return query
+
+
+_access_annotations = Hooks()
+register_access_annotations = _access_annotations.register
+
+_session_gates = Hooks()
+register_session_gate = _session_gates.register
+
+_plan_change_blocks = Hooks()
+register_plan_change_block = _plan_change_blocks.register
+
+
+@dataclass(frozen=True)
+class SessionRefusal:
+    """A session that may not reach an organization, and where it goes to be let in.
+    `sign_in_url` is a path on this site; the edge appends `next=` (the page asked for)."""
+
+    code: str
+    message: str
+    sign_in_url: str
+
+
+def access_annotations() -> dict:
+    """Annotations for the access lookup of a Membership (`membership_for_slug`)."""
+    merged: dict = {}
+    for annotations in _access_annotations.answers():
+        merged.update(annotations)
+    return merged
+
+
+def session_refusal(request, membership) -> SessionRefusal | None:
+    """Why this request's session may not reach `membership`'s organization, or None.
+    `membership` comes from membership_for_slug (it carries access_annotations)."""
+    return _session_gates.first(request, membership)
+
+
+def plan_change_block_reason(org, plan: str, sso_addon: bool) -> str | None:
+    return _plan_change_blocks.first(org, plan, sso_addon)

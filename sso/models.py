@@ -10,6 +10,10 @@ from orgs.models import Organization, TimestampedModel
 
 EXPIRY_WARNING = timedelta(days=30)
 MAX_ACTIVE_CERTIFICATES = 2
+# E13: how long a session an organization's IdP made reaches that organization.
+SESSION_LIFETIME_DEFAULT = timedelta(hours=24)
+SESSION_LIFETIME_MIN = timedelta(hours=1)
+SESSION_LIFETIME_MAX = timedelta(days=30)
 
 
 class AttributePreset(models.TextChoices):
@@ -54,6 +58,9 @@ class SSOConnection(TimestampedModel):
     last_name_attribute = models.CharField(max_length=255, default="lastName")
     # Okta dashboard tiles post unsolicited responses; accepted only when this is on.
     allow_idp_initiated = models.BooleanField(default=False)
+    # E13: a session this IdP made reaches the organization this long (capped by the
+    # assertion's SessionNotOnOrAfter), then the next request goes through the IdP again.
+    session_lifetime = models.DurationField(default=SESSION_LIFETIME_DEFAULT)
     state = models.CharField(max_length=12, choices=State.choices, default=State.CONFIGURED)
     enabled_at = models.DateTimeField(null=True, blank=True)
     enabled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -174,3 +181,37 @@ class PendingLink(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+class SSOSession(models.Model):
+    """A Gatehouse session that this organization's IdP made (E12, single logout):
+    the index that lets an IdP's LogoutRequest find and end the sessions of one
+    user. Written once per IdP sign-in; no ordinary request reads it (the session
+    itself carries what the access check needs)."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=40)
+    name_id = models.CharField(max_length=512)
+    session_index = models.CharField(max_length=256, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["org", "name_id"], name="sso_session_org_nameid"),
+            models.Index(fields=["session_key"], name="sso_session_key"),
+            models.Index(fields=["expires_at"], name="sso_session_expiry"),
+        ]
+
+
+class SPKey(TimestampedModel):
+    """The service provider's own signing key for one organization's connection: it
+    signs LogoutRequests and LogoutResponses (single logout) and its certificate is in
+    the SP metadata. Made on first need; kept apart from SSOConnection so the ACS's hot
+    query does not carry it."""
+
+    org = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="+")
+    private_key_pem = models.TextField()
+    certificate_pem = models.TextField()
+    not_after = models.DateTimeField()
