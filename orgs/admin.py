@@ -2,9 +2,11 @@
 edited here, and they go through orgs.services.organization_set_plan so the
 change is audited; everything else is read-only (changes belong to the
 dashboard, the API and the services behind them)."""
+from django import forms
 from django.contrib import admin
 
 from .models import AuditEvent, Database, DatabasePassword, Invitation, Membership, Organization, ServiceToken
+from .policy import plan_change_block_reason
 from .services import organization_set_plan
 
 
@@ -21,8 +23,26 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class OrganizationPlanForm(forms.ModelForm):
+    """Refuses, as a form error, the change organization_set_plan would refuse (SSO's D3):
+    an error raised in save_model would come after the admin's "changed successfully"."""
+
+    class Meta:
+        model = Organization
+        fields = ("plan", "sso_addon")
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.has_changed() and "plan" in cleaned:
+            refusal = plan_change_block_reason(self.instance, cleaned["plan"], cleaned.get("sso_addon", False))
+            if refusal:
+                raise forms.ValidationError(refusal, code="sso_enabled")
+        return cleaned
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
+    form = OrganizationPlanForm
     list_display = ("slug", "name", "plan", "sso_addon", "created_at")
     list_filter = ("plan", "sso_addon")
     search_fields = ("slug", "name")

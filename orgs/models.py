@@ -47,6 +47,13 @@ class Plan(models.TextChoices):
     ENTERPRISE = "enterprise", "Enterprise"
 
 
+def sso_available_for(plan: str, sso_addon: bool) -> bool:
+    """SSO is included in Enterprise and an add-on for Scaler and Scaler Pro."""
+    if plan == Plan.ENTERPRISE:
+        return True
+    return plan in (Plan.SCALER, Plan.SCALER_PRO) and sso_addon
+
+
 class Organization(TimestampedModel):
     slug = models.SlugField(max_length=50, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=100)
@@ -58,10 +65,7 @@ class Organization(TimestampedModel):
 
     @property
     def sso_available(self) -> bool:
-        """SSO is included in Enterprise and an add-on for Scaler and Scaler Pro."""
-        if self.plan == Plan.ENTERPRISE:
-            return True
-        return self.plan in (Plan.SCALER, Plan.SCALER_PRO) and self.sso_addon
+        return sso_available_for(self.plan, self.sso_addon)
 
 
 class Membership(TimestampedModel):

@@ -32,7 +32,7 @@ from .models import (
     new_secret,
     slug_validator,
 )
-from .policy import invitation_block_reason
+from .policy import invitation_block_reason, plan_change_block_reason
 
 Role = Membership.Role
 
@@ -77,12 +77,13 @@ def organization_set_plan(*, org: Organization, plan: str, sso_addon: bool | Non
         raise ServiceError(f"Unknown plan “{plan}”; choose one of {', '.join(Plan.values)}.", code="invalid_plan")
     org = Organization.objects.select_for_update().get(pk=org.pk)
     old = {"plan": org.plan, "sso_addon": org.sso_addon}
-    org.plan = plan
-    if sso_addon is not None:
-        org.sso_addon = sso_addon
-    new = {"plan": org.plan, "sso_addon": org.sso_addon}
+    new = {"plan": plan, "sso_addon": org.sso_addon if sso_addon is None else sso_addon}
     if new == old:
         return org
+    refusal = plan_change_block_reason(org, new["plan"], new["sso_addon"])
+    if refusal:
+        raise Conflict(refusal, code="sso_enabled")
+    org.plan, org.sso_addon = new["plan"], new["sso_addon"]
     org.save(update_fields=["plan", "sso_addon", "updated_at"])
     audit_record(org=org, actor=actor, event=Events.ORG_PLAN_CHANGED, target=org, old=old, new=new,
                  actor_label=None if actor else "operator")

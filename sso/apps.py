@@ -8,5 +8,6 @@ class SsoConfig(AppConfig):
 
     def ready(self):
         # Registers the password sign-in refusal (E2), the invitation block (E4), the
-        # access block for members the enable removes (E1) and the audit event names.
+        # access block for members the enable removes (E1), the plan-change block (D3) and
+        # the audit event names.
         from . import events, policy  # noqa: F401

@@ -3,7 +3,8 @@ from django.db.models import F, Q
 from django.utils.html import format_html
 
 from accounts.policy import register_password_signin_check
-from orgs.policy import register_access_block, register_invitation_block
+from orgs.models import sso_available_for
+from orgs.policy import register_access_block, register_invitation_block, register_plan_change_block
 
 from .models import SSOConnection
 from .selectors import removed_by_enable, sso_is_enabled, sso_only_org
@@ -35,3 +36,13 @@ def members_the_enable_is_removing() -> Q:
     minutes later when the job reaches their batch."""
     return (Q(org__sso_connection__state=SSOConnection.State.ENABLED)
             & removed_by_enable(F("org__sso_connection__enabled_at")))
+
+
+@register_plan_change_block
+def keep_sso_available_while_enabled(org, plan, sso_addon) -> str | None:
+    """D3: a plan or add-on change that would take SSO away waits until SSO is disabled."""
+    if sso_available_for(plan, sso_addon) or not sso_is_enabled(org):
+        return None
+    return (f"Single sign-on is enabled for {org.name}; disable single sign-on first (an administrator: "
+            f"Settings › Authentication; an operator: `manage.py sso_disable {org.slug} --reason TEXT`), "
+            "then change the plan or remove the SSO add-on.")

@@ -316,10 +316,12 @@ def sso_enable(*, org: Organization, actor: User | None) -> SSOConnection:
 
 
 @transaction.atomic
-def sso_disable(*, org: Organization, actor: User | None) -> SSOConnection:
+def sso_disable(*, org: Organization, actor: User | None, reason: str | None = None,
+                actor_label: str | None = None) -> SSOConnection:
     """D1: password sign-in works again (the E2 check reads the enabled state).
     D2: Directory Sync goes off with it (receivers of `sso_disabled`, in this
-    transaction). Memberships stay; removals not yet done are dropped."""
+    transaction). Memberships stay; removals not yet done are dropped.
+    `reason`: the operator's break-glass note (D3), kept in the audit event."""
     connection = _locked_connection(org)
     if not connection.is_enabled:
         return connection
@@ -330,9 +332,11 @@ def sso_disable(*, org: Organization, actor: User | None) -> SSOConnection:
         connection.removal_status = SSOConnection.RemovalStatus.DONE
         connection.removal_finished_at = timezone.now()
     connection.save()
+    new = {"state": SSOConnection.State.CONFIGURED, "pending_removals_dropped": dropped}
+    if reason is not None:
+        new["reason"] = reason
     audit_record(org=org, actor=actor, event=SSOEvents.DISABLED, target=connection,
-                 old={"state": SSOConnection.State.ENABLED},
-                 new={"state": SSOConnection.State.CONFIGURED, "pending_removals_dropped": dropped})
+                 old={"state": SSOConnection.State.ENABLED}, new=new, actor_label=actor_label)
     sso_disabled.send(sender=SSOConnection, org=org, actor=actor)
     return connection
 
