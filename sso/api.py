@@ -1,4 +1,6 @@
 """SSO endpoints of the JSON API (SPEC §5): state and SP URLs, configure, preview, enable, disable."""
+from datetime import timedelta
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -7,7 +9,7 @@ from api.views import OrgScopedAPIView, error_responses
 
 from . import saml, services
 from .models import AttributePreset, SSOConnection
-from .selectors import enable_preview
+from .selectors import enable_preview, enforcement_summary
 
 TAGS = ["sso"]
 
@@ -21,12 +23,21 @@ class CertificateSerializer(serializers.Serializer):
     is_expired = serializers.BooleanField()
 
 
+class EnforcementSerializer(serializers.Serializer):
+    signed_in_through_idp = serializers.IntegerField(help_text="Members who have signed in through the IdP.")
+    admins_on_password = serializers.IntegerField(
+        help_text="Administrators not yet signed in through the IdP: they keep their password until then (E2).")
+    awaiting_first_sso_sign_in = serializers.IntegerField(
+        help_text="Other members not yet signed in through the IdP (members the enable is removing not counted).")
+
+
 class SSOStateSerializer(serializers.Serializer):
     available = serializers.BooleanField()
     state = serializers.ChoiceField(choices=["not_configured", *SSOConnection.State.values])
     sp_entity_id = serializers.CharField()
     acs_url = serializers.CharField()
     metadata_url = serializers.CharField()
+    sls_url = serializers.CharField(help_text="Single logout URL (SLO) to give the IdP.")
     idp_entity_id = serializers.CharField(allow_blank=True)
     idp_sso_url = serializers.CharField(allow_blank=True)
     idp_slo_url = serializers.CharField(allow_blank=True)
@@ -35,9 +46,13 @@ class SSOStateSerializer(serializers.Serializer):
     first_name_attribute = serializers.CharField(allow_blank=True)
     last_name_attribute = serializers.CharField(allow_blank=True)
     allow_idp_initiated = serializers.BooleanField()
+    session_lifetime_hours = serializers.IntegerField(
+        allow_null=True, help_text="How long a session the IdP made opens the organization (E13); null if not set up.")
+    single_logout = serializers.BooleanField(help_text="On when the IdP's logout URL (idp_slo_url) is set.")
     certificates = CertificateSerializer(many=True)
     enabled_at = serializers.DateTimeField(allow_null=True)
     removal = serializers.DictField()
+    enforcement = EnforcementSerializer(allow_null=True, help_text="Sign-in counts; null unless SSO is enabled.")
 
 
 class SSOConfigureSerializer(serializers.Serializer):
@@ -53,6 +68,8 @@ class SSOConfigureSerializer(serializers.Serializer):
     first_name_attribute = serializers.CharField(required=False, max_length=255, allow_blank=True)
     last_name_attribute = serializers.CharField(required=False, max_length=255, allow_blank=True)
     allow_idp_initiated = serializers.BooleanField(required=False)
+    session_lifetime_hours = serializers.IntegerField(required=False, min_value=services.SESSION_LIFETIME_HOURS[0],
+                                                      max_value=services.SESSION_LIFETIME_HOURS[-1])
 
     def validate(self, attrs):
         unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
@@ -79,12 +96,14 @@ class PreviewSerializer(serializers.Serializer):
 def sso_state(org) -> dict:
     connection = SSOConnection.objects.filter(org=org).prefetch_related("certificates").first()
     certs = list(connection.certificates.all()) if connection else []
+    summary = enforcement_summary(org=org, connection=connection) if connection else None
     return {
         "available": org.sso_available,
         "state": connection.state if connection else "not_configured",
         "sp_entity_id": saml.sp_entity_id(org.slug),
         "acs_url": saml.acs_url(org.slug),
         "metadata_url": saml.sp_entity_id(org.slug),
+        "sls_url": saml.sls_url(org.slug),
         "idp_entity_id": connection.idp_entity_id if connection else "",
         "idp_sso_url": connection.idp_sso_url if connection else "",
         "idp_slo_url": connection.idp_slo_url if connection else "",
@@ -93,12 +112,15 @@ def sso_state(org) -> dict:
         "first_name_attribute": connection.first_name_attribute if connection else "",
         "last_name_attribute": connection.last_name_attribute if connection else "",
         "allow_idp_initiated": connection.allow_idp_initiated if connection else False,
+        "session_lifetime_hours": summary["session_lifetime_hours"] if summary else None,
+        "single_logout": bool(summary and summary["single_logout"]),
         "certificates": [{"id": c.pk, "subject": c.subject, "sha256_fingerprint": c.sha256_fingerprint,
                           "not_after": c.not_after, "expires_soon": c.expires_soon, "is_expired": c.is_expired}
                          for c in certs],
         "enabled_at": connection.enabled_at if connection else None,
         "removal": {"status": connection.removal_status, "total": connection.removal_total,
                     "done": connection.removal_done} if connection else {},
+        "enforcement": summary if connection and connection.is_enabled else None,
     }
 
 
@@ -115,6 +137,8 @@ class SSOView(OrgScopedAPIView):
         data = dict(self.validated(SSOConfigureSerializer))
         extra = {k: data.pop(k) for k in ("attribute_preset", "email_attribute", "first_name_attribute",
                                           "last_name_attribute", "allow_idp_initiated") if k in data}
+        if "session_lifetime_hours" in data:
+            extra["session_lifetime"] = timedelta(hours=data.pop("session_lifetime_hours"))
         if "metadata_xml" in data:
             services.sso_configure_from_metadata(org=self.org, actor=self.actor, xml=data["metadata_xml"], **extra)
         elif "metadata_url" in data:

@@ -1,5 +1,7 @@
 """Settings › Authentication: administrators configure, preview, enable and
 disable SSO (E10); members may look. One page, one POST endpoint per action."""
+from datetime import timedelta
+
 from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -11,11 +13,11 @@ from orgs.errors import ServiceError
 
 from . import saml, services
 from .models import AttributePreset, SSOConnection
-from .selectors import enable_preview, verified_domains
+from .selectors import enable_preview, enforcement_summary, verified_domains
 
 ACTIONS = {
     "configure", "configure_metadata", "configure_url", "add_certificate", "remove_certificate", "enable",
-    "disable", "add_domain", "verify_domain", "remove_domain",
+    "disable", "add_domain", "verify_domain", "remove_domain", "session_lifetime",
 }
 
 
@@ -75,6 +77,10 @@ def _perform(request, action: str):
     if action == "disable":
         services.sso_disable(org=org, actor=actor)
         return "Single sign-on is disabled. Everyone signs in with a password again."
+    if action == "session_lifetime":
+        hours = _hours(post.get("session_lifetime_hours"))
+        services.sso_configure(org=org, actor=actor, session_lifetime=timedelta(hours=hours))
+        return f"SSO sessions now last {hours} hour{'s' if hours != 1 else ''}."
     if action == "add_domain":
         record = services.domain_add(org=org, actor=actor, domain=post.get("domain", ""))
         return f"Add the TXT record “{record.txt_record}” to {record.domain}, then verify."
@@ -85,6 +91,19 @@ def _perform(request, action: str):
         services.domain_remove(org=org, actor=actor, domain_id=_int(post.get("domain_id")))
         return "Domain removed."
     raise ServiceError("Unknown action.", code="invalid_action")
+
+
+def _hours(value) -> int:
+    """Whole hours within E13's bounds (checked before timedelta, which overflows on huge numbers)."""
+    bounds = services.SESSION_LIFETIME_HOURS
+    try:
+        hours = int(value)
+    except (TypeError, ValueError):
+        hours = None
+    if hours not in bounds:
+        raise ServiceError(f"Give the SSO session lifetime in whole hours, {bounds[0]} to {bounds[-1]}.",
+                           code="invalid_session_lifetime")
+    return hours
 
 
 def _int(value):
@@ -120,6 +139,9 @@ def authentication(request):
         "acs_url": saml.acs_url(org.slug),
         "metadata_url": saml.sp_entity_id(org.slug),
         "login_url": f"{saml.acs_url(org.slug).rsplit('/acs/', 1)[0]}/login/",
+        "sls_url": saml.sls_url(org.slug),
+        "enforcement": enforcement_summary(org=org, connection=connection) if connection else None,
+        "lifetime_hours": services.SESSION_LIFETIME_HOURS,
         "presets": AttributePreset.choices,
         "domains": verified_domains(org=org),
         "preview": enable_preview(org=org) if connection and not connection.is_enabled else None,

@@ -1,13 +1,14 @@
 """Org-scoped reads of the sso app."""
 import functools
+from datetime import timedelta
 
 from django.db import connection as db
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from config import sql
 from orgs.models import Membership, Organization
 
-from .models import SSOCertificate, SSOConnection, SSOIdentity, SSORemoval, VerifiedDomain
+from .models import SESSION_LIFETIME_DEFAULT, SSOCertificate, SSOConnection, SSOIdentity, SSORemoval, VerifiedDomain
 
 @functools.cache
 def _org_and_connection_sql(vendor: str) -> str:
@@ -70,6 +71,34 @@ def removed_by_enable(enabled_at) -> Q:
 def members_awaiting_removal(org: Organization, enabled_at) -> QuerySet[Membership]:
     """Who the enable job still has to remove."""
     return Membership.objects.filter(org=org).filter(removed_by_enable(enabled_at))
+
+
+def enforcement_summary(*, org: Organization, connection: SSOConnection | None = None) -> dict:
+    """Settings › Authentication's account of enforcement (E2, E12, E13): the memberships
+    that stay once the enable job is done, split into those whose user has signed in
+    through this organization's IdP, administrators still on a password (E2) and
+    members yet to make their first IdP sign-in; plus single logout and the session
+    lifetime. One query when the caller passes the organization's connection (two
+    otherwise), whatever the organization's size."""
+    if connection is None:
+        connection = sso_connection_of(org)
+    staying = Membership.objects.filter(org=org)
+    if connection is not None and connection.is_enabled and connection.enabled_at:
+        staying = staying.exclude(removed_by_enable(connection.enabled_at))
+    through_idp = Exists(SSOIdentity.objects.filter(org=org, user=OuterRef("user_id"),
+                                                    first_sso_login_at__isnull=False))
+    admin = Q(role=Membership.Role.ADMIN)
+    counts = staying.aggregate(
+        signed_in_through_idp=Count("pk", filter=through_idp),
+        admins_on_password=Count("pk", filter=~through_idp & admin),
+        awaiting_first_sso_sign_in=Count("pk", filter=~through_idp & ~admin),
+    )
+    lifetime = connection.session_lifetime if connection is not None else SESSION_LIFETIME_DEFAULT
+    return {
+        **counts,
+        "single_logout": bool(connection is not None and connection.idp_slo_url),
+        "session_lifetime_hours": lifetime // timedelta(hours=1),
+    }
 
 
 def awaits_sso_removal(membership: Membership | None, connection: SSOConnection | None = None) -> bool:

@@ -34,6 +34,8 @@ from .events import SSOEvents
 from .models import (
     MAX_ACTIVE_CERTIFICATES,
     PRESET_ATTRIBUTES,
+    SESSION_LIFETIME_MAX,
+    SESSION_LIFETIME_MIN,
     AttributePreset,
     PendingLink,
     SSOCertificate,
@@ -116,8 +118,21 @@ def _connection_snapshot(connection: SSOConnection) -> dict:
         "first_name_attribute": connection.first_name_attribute,
         "last_name_attribute": connection.last_name_attribute,
         "allow_idp_initiated": connection.allow_idp_initiated,
+        "session_lifetime_seconds": int(connection.session_lifetime.total_seconds()),
         "certificates": [c.sha256_fingerprint for c in connection.certificates.all()],
     }
+
+
+# E13's bounds in whole hours, as the dashboard form and the API take the lifetime.
+SESSION_LIFETIME_HOURS = range(SESSION_LIFETIME_MIN // timedelta(hours=1),
+                               SESSION_LIFETIME_MAX // timedelta(hours=1) + 1)
+
+
+def _clean_session_lifetime(value) -> timedelta:
+    if not isinstance(value, timedelta) or not SESSION_LIFETIME_MIN <= value <= SESSION_LIFETIME_MAX:
+        raise ServiceError(f"The SSO session lifetime is {SESSION_LIFETIME_HOURS[0]} to {SESSION_LIFETIME_HOURS[-1]} "
+                           "hours (30 days).", code="invalid_session_lifetime")
+    return value
 
 
 @transaction.atomic
@@ -125,9 +140,11 @@ def sso_configure(*, org: Organization, actor: User | None, idp_entity_id: str |
                   idp_sso_url: str | None = None, idp_slo_url: str | None = None,
                   certificates: list[str] | None = None, attribute_preset: str | None = None,
                   email_attribute: str | None = None, first_name_attribute: str | None = None,
-                  last_name_attribute: str | None = None, allow_idp_initiated: bool | None = None) -> SSOConnection:
+                  last_name_attribute: str | None = None, allow_idp_initiated: bool | None = None,
+                  session_lifetime: timedelta | None = None) -> SSOConnection:
     """Create or change the IdP configuration. Arguments left None stay as they are;
-    `certificates` replaces the set (one or two, for rotation)."""
+    `certificates` replaces the set (one or two, for rotation); `session_lifetime` is
+    how long a session this IdP made reaches the organization (E13)."""
     org = Organization.objects.select_for_update().get(pk=org.pk)
     connection = SSOConnection.objects.select_for_update().filter(org=org).first()
     creating = connection is None
@@ -165,6 +182,8 @@ def sso_configure(*, org: Organization, actor: User | None, idp_entity_id: str |
             setattr(connection, name, value)
     if allow_idp_initiated is not None:
         connection.allow_idp_initiated = bool(allow_idp_initiated)
+    if session_lifetime is not None:
+        connection.session_lifetime = _clean_session_lifetime(session_lifetime)
 
     parsed = None
     if certificates is not None:

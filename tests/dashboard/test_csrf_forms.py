@@ -71,7 +71,7 @@ def snapshot(org):
     return (
         list(SSOConnection.objects.filter(org=org).values(
             "state", "idp_entity_id", "idp_sso_url", "idp_slo_url", "attribute_preset", "email_attribute",
-            "allow_idp_initiated")),
+            "allow_idp_initiated", "session_lifetime")),
         sorted(SSOCertificate.objects.filter(org=org).values_list("sha256_fingerprint", flat=True)),
         sorted(VerifiedDomain.objects.filter(org=org).values_list("domain", "verified_at")),
         sorted(Membership.objects.filter(org=org).values_list("user_id", "role")),
@@ -118,6 +118,7 @@ ACTIONS = {
     "add_domain": (lambda w: {"domain": "acme-csrf.test"}, None),
     "verify_domain": (lambda w: {"domain_id": w["domain"].pk}, None),
     "remove_domain": (lambda w: {"domain_id": w["domain"].pk}, None),
+    "session_lifetime": (lambda w: {"session_lifetime_hours": "48"}, None),
 }
 
 
