@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.utils.html import strip_tags
 
 from .models import User, normalize_email
 from .policy import password_signin_refusal
@@ -56,8 +57,24 @@ class SignUpForm(forms.Form):
 class ResetForm(PasswordResetForm):
     """Django's reset form skips accounts without a usable password; ours must not:
     people created through SSO use this flow to set a first password once their
-    organization turns SSO off (SPEC D1)."""
+    organization turns SSO off (SPEC D1).
+
+    An account that must sign in through its organization's IdP (E11) gets an email
+    that says so and carries no reset link; the page shown after asking is the same
+    for every address, so it reveals nothing more than sign-up does."""
 
     def get_users(self, email):
         email = normalize_email(email)
         return (user for user in User.objects.filter(email=email, is_active=True))
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
+                  html_email_template_name=None):
+        refusal = password_signin_refusal(context["user"])
+        if refusal:
+            context = {key: value for key, value in context.items() if key not in ("uid", "token")}
+            context["refusal"] = strip_tags(refusal)
+            subject_template_name = "accounts/email/password_reset_sso_subject.txt"
+            email_template_name = "accounts/email/password_reset_sso.txt"
+            html_email_template_name = None
+        super().send_mail(subject_template_name, email_template_name, context, from_email, to_email,
+                          html_email_template_name)

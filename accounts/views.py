@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from .forms import ResetForm, SignInForm, SignUpForm
+from .policy import password_signin_refusal
 from .services import user_create
 
 
@@ -93,18 +94,45 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class RefuseSSOOnlyAccounts:
+    """E11: an account that must sign in through its organization's IdP sets no password
+    here (the page says to use SSO; the password it has is kept for D1)."""
+
+    def refusal_for(self, user):
+        return password_signin_refusal(user) if user is not None and user.is_authenticated else None
+
+    def refused(self, refusal):
+        return render(self.request, "accounts/sso_only.html", {"refusal": refusal}, status=403)
+
+
+class PasswordResetConfirmView(RefuseSSOOnlyAccounts, auth_views.PasswordResetConfirmView):
+    """A link mailed before the account became SSO-only still sets no password."""
+
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def dispatch(self, *args, **kwargs):
+        response = super().dispatch(*args, **kwargs)
+        # Only behind a valid link: a guessed uid learns nothing about the account.
+        refusal = self.refusal_for(self.user) if self.validlink else None
+        return self.refused(refusal) if refusal else response
+
+    def form_valid(self, form):
+        refusal = self.refusal_for(self.user)
+        return self.refused(refusal) if refusal else super().form_valid(form)
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class PasswordChangeView(RefuseSSOOnlyAccounts, auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password_change_done")
+
+    def dispatch(self, request, *args, **kwargs):
+        refusal = self.refusal_for(request.user)
+        return self.refused(refusal) if refusal else super().dispatch(request, *args, **kwargs)
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):

@@ -4,7 +4,9 @@
 `OrgAccess` (org, role, membership) or raises 404:
 
 * session: the caller's Membership in that organization (404 if none, so an
-  outsider cannot tell whether the organization exists);
+  outsider cannot tell whether the organization exists), and the session must be
+  one the organization accepts (orgs.policy session gates — SSO's E12/E13: a
+  403 `sso_required` / `sso_session_expired` naming where to sign in);
 * service token: the token's own organization only (404 for any other slug),
   with `token.role` — the creator's role when the token was made. The
   creator's current membership does not matter (see api.authentication).
@@ -23,6 +25,8 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from orgs.models import Membership, Organization
+from orgs.errors import NotAllowed
+from orgs.policy import session_refusal
 from orgs.selectors import membership_for_slug
 
 from .authentication import token_of
@@ -55,6 +59,9 @@ def resolve_org_access(request, org_slug: str) -> OrgAccess:
     membership = membership_for_slug(request.user, org_slug)
     if membership is None:
         raise NotFound("No such organization.")
+    refusal = session_refusal(request, membership)
+    if refusal is not None:
+        raise NotAllowed(refusal.message, code=refusal.code)
     return OrgAccess(org=membership.org, role=membership.role, membership=membership)
 
 

@@ -1,13 +1,39 @@
 """Who may see a dashboard page: the organization comes from the URL, the caller
-must be its member (404 otherwise, so outsiders learn nothing), and some pages
-need an administrator (403)."""
+must be its member (404 otherwise, so outsiders learn nothing), the session must
+be one the organization accepts (orgs.policy session gates: SSO's E12/E13), and
+some pages need an administrator (403)."""
 from functools import wraps
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
 
+from . import policy
 from .selectors import membership_for_slug
+
+
+def _same_site_path(url: str) -> str | None:
+    """The path (and query) of `url` when it is a page of this site (BASE_URL), else None."""
+    parts, base = urlsplit(url or ""), urlsplit(settings.BASE_URL)
+    if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or not parts.path.startswith("/"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def reauthenticate(request, membership, refusal: policy.SessionRefusal):
+    """Send a session the organization does not accept through its sign-in, back to the
+    page asked for. A GET keeps its URL; any other method (a form) did nothing, and gets
+    a page that says so, with a way back to the page the form was on."""
+    if request.method in ("GET", "HEAD"):
+        return HttpResponseRedirect(f"{refusal.sign_in_url}?{urlencode({'next': request.get_full_path()})}")
+    back = _same_site_path(request.META.get("HTTP_REFERER", "")) or f"/orgs/{membership.org.slug}/"
+    return render(request, "orgs/sign_in_again.html", {
+        "org": membership.org, "refusal": refusal,
+        "sign_in_url": f"{refusal.sign_in_url}?{urlencode({'next': back})}",
+    }, status=403)
 
 
 def org_view(*, admin: bool = False):
@@ -19,6 +45,9 @@ def org_view(*, admin: bool = False):
             membership = membership_for_slug(request.user, org_slug)
             if membership is None:
                 raise Http404("No such organization.")
+            refusal = policy.session_refusal(request, membership)
+            if refusal is not None:
+                return reauthenticate(request, membership, refusal)
             if admin and not membership.is_admin:
                 raise PermissionDenied("Only organization administrators can do this.")
             request.org = membership.org

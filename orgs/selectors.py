@@ -27,10 +27,12 @@ def membership_of(user, org: Organization) -> Membership | None:
 def membership_for_slug(user, slug: str) -> Membership | None:
     """The caller's membership in the organization `slug`, with the organization; None when not a member
     (the edges answer 404 then, so an outsider cannot tell the organization exists). A membership
-    that a policy blocks (a member the SSO enable is removing) counts as none."""
+    that a policy blocks (a member the SSO enable is removing) counts as none. It carries the
+    values the session gates need (orgs.policy.access_annotations), read in the same query."""
     if user is None or not user.is_authenticated:
         return None
-    return _with_access(Membership.objects.select_related("org").filter(org__slug=slug, user=user)).first()
+    memberships = Membership.objects.select_related("org").filter(org__slug=slug, user=user)
+    return _with_access(memberships.annotate(**policy.access_annotations())).first()
 
 
 def member_list(*, org: Organization) -> QuerySet[Membership]:

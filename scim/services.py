@@ -15,6 +15,7 @@ from orgs.audit import Events as OrgEvents
 from orgs.audit import audit_record, audit_row, register_events
 from orgs.errors import Conflict, NotAllowed, NotFound, ServiceError
 from orgs.models import Membership, Organization, hash_secret, new_secret
+from sso.models import SSORemoval
 from orgs.services import (
     membership_add,
     membership_change_role,
@@ -269,7 +270,10 @@ def _activate(org: Organization, directory: Directory, directory_user: Directory
     if not agreed:
         unconfirmed = Membership.objects.filter(org=org, user=user).values_list("owner_unconfirmed", flat=True)
         unconfirmed = unconfirmed.first()
-        agreed = unconfirmed is False
+        # A member the SSO enable removed agreed when they joined (the removal is their tie,
+        # SPEC §7): brought back by the directory, they are in the organization again (E11).
+        agreed = unconfirmed is False or (
+            unconfirmed is None and SSORemoval.objects.filter(org=org, user=user).exists())
         if unconfirmed is not None:
             # A member the enable still has to remove starts afresh, as at an SSO sign-in.
             _reset_if_awaiting_sso_removal(org, user)

@@ -4,9 +4,11 @@ from django.utils.html import format_html
 
 from accounts.policy import register_password_signin_check
 from orgs.models import sso_available_for
-from orgs.policy import register_access_block, register_invitation_block, register_plan_change_block
+from orgs.policy import (register_access_annotations, register_access_block, register_invitation_block,
+                         register_plan_change_block, register_session_gate)
 
 from .models import SSOConnection
+from . import sessions
 from .selectors import removed_by_enable, sso_is_enabled, sso_only_org
 
 
@@ -36,6 +38,11 @@ def members_the_enable_is_removing() -> Q:
     minutes later when the job reaches their batch."""
     return (Q(org__sso_connection__state=SSOConnection.State.ENABLED)
             & removed_by_enable(F("org__sso_connection__enabled_at")))
+
+
+# E12, E13: only a session this organization's IdP made, within its lifetime, reaches it.
+register_access_annotations(sessions.access_annotations)
+register_session_gate(sessions.session_gate)
 
 
 @register_plan_change_block

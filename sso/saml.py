@@ -73,6 +73,8 @@ class Assertion:
     not_on_or_after: datetime | None = None
     session_index: str | None = None
     issuer: str = ""
+    # The AuthnStatement's SessionNotOnOrAfter: the IdP's cap on the session (E13).
+    session_not_on_or_after: datetime | None = None
 
 
 # XSD schema cache ------------------------------------------------------------
@@ -453,6 +455,7 @@ def validate_response(connection, certificates: list[str], posted: "Posted | str
         assertion_id = response.get_assertion_id()
         not_on_or_after = response.get_assertion_not_on_or_after()
         session_index = response.get_session_index()
+        session_not_on_or_after = response.get_session_not_on_or_after()
         issuers = response.get_issuers()
     except OneLogin_Saml2_ValidationError as exc:
         raise SAMLRejected(_validation_code(exc), str(exc)) from None
@@ -481,6 +484,8 @@ def validate_response(connection, certificates: list[str], posted: "Posted | str
         not_on_or_after=expiry,
         session_index=session_index,
         issuer=(issuers or [""])[0],
+        session_not_on_or_after=(datetime.fromtimestamp(int(session_not_on_or_after), tz=dt_timezone.utc)
+                                 if session_not_on_or_after else None),
     )
 
 

@@ -3,7 +3,7 @@ import functools
 from datetime import timedelta
 
 from django.db import connection as db
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from config import sql
 from orgs.models import Membership, Organization
@@ -121,14 +121,27 @@ def sso_identity_of(user) -> SSOIdentity | None:
 
 
 def sso_only_org(user) -> Organization | None:
-    """The organization whose IdP this account must sign in through (E2): linked
-    to it, the organization enforces SSO, and the account has used the IdP once."""
-    identity = (
-        SSOIdentity.objects.select_related("org")
-        .filter(user=user, first_sso_login_at__isnull=False, org__sso_connection__state=SSOConnection.State.ENABLED)
+    """The organization whose IdP this account must sign in through (E11, E2): it is in
+    an organization that enforces SSO — as a non-admin, or as an administrator who has
+    signed in through that IdP once — however the membership came. Not counted: a
+    member the enable is removing (their access has ended, E1) and a membership
+    Directory Sync attached without its owner's agreement (a directory must not lock
+    an owner out of their account, SPEC §7; such a membership reaches the organization
+    only through its IdP, E12, once the owner confirms)."""
+    if user is None or not getattr(user, "pk", None):
+        return None
+    enforced = F("org__sso_connection__enabled_at")
+    first_sso_sign_in = SSOIdentity.objects.filter(org_id=OuterRef("org_id"), user_id=OuterRef("user_id"),
+                                                   first_sso_login_at__isnull=False)
+    membership = (
+        Membership.objects.select_related("org")
+        .filter(user=user, owner_unconfirmed=False, org__sso_connection__state=SSOConnection.State.ENABLED)
+        .exclude(removed_by_enable(enforced))
+        .filter(~Q(role=Membership.Role.ADMIN) | Exists(first_sso_sign_in))
+        .order_by("org__name", "pk")
         .first()
     )
-    return identity.org if identity else None
+    return membership.org if membership else None
 
 
 def verified_domains(*, org: Organization) -> QuerySet[VerifiedDomain]:

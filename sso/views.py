@@ -14,7 +14,7 @@ from accounts.views import safe_relative_path
 from orgs.errors import ServiceError
 from orgs.models import Membership, Organization
 
-from . import saml, selectors, services, state
+from . import saml, selectors, services, sessions, state
 from .models import SSOConnection
 
 log = logging.getLogger(__name__)
@@ -231,6 +231,9 @@ def acs(request, org_slug):
     if result.status == "pending_link":
         return render(request, "sso/check_email.html", {"org": org, "email": result.email}, status=202)
     login(request, result.user, backend=BACKEND)
+    sessions.bind(request, org=org, connection=connection, user=result.user, name_id=assertion.name_id,
+                  session_index=assertion.session_index,
+                  session_not_on_or_after=assertion.session_not_on_or_after)
     return redirect(next_url or "/")
 
 
@@ -283,4 +286,5 @@ def link_confirm(request, token):
     except ServiceError as exc:
         return _error(request, status=exc.status, title="This link does not work.", detail=exc.message)
     login(request, result.user, backend=BACKEND)
+    sessions.bind(request, org=link.org, connection=link.org.sso_connection, user=result.user, name_id=link.name_id)
     return redirect("/")

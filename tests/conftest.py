@@ -68,6 +68,21 @@ def client_for(user: User) -> Client:
     return client
 
 
+def sso_client_for(user: User, org: Organization) -> Client:
+    """A client whose session `org`'s IdP made just now (as the ACS leaves it, without
+    running a SAML exchange): what an SSO-enforcing organization asks of a session (E12)."""
+    import time
+
+    from sso.sessions import SESSION_KEY
+
+    client = Client()
+    client.force_login(user, backend="accounts.backends.IdentityProviderBackend")
+    session = client.session
+    session[SESSION_KEY] = {str(org.pk): {"at": int(time.time()), "name_id": user.email, "index": ""}}
+    session.save()
+    return client
+
+
 @pytest.fixture
 def admin_client(admin_user) -> Client:
     return client_for(admin_user)

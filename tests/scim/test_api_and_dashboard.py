@@ -4,6 +4,8 @@ import pytest
 from scim.models import Directory, DirectoryToken
 from teams.services import team_create
 
+from tests.conftest import sso_client_for
+
 from .conftest import ScimClient, enable_sso
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +93,8 @@ def test_page_rotate_settings_disable(admin_client, sso_org):
 
 
 def test_page_is_admin_only_and_org_scoped(member_client, outsider_client, sso_org, member, other_org):
+    assert member_client.get(PAGE).status_code == 302  # a password session goes through the IdP (E12)
+    member_client = sso_client_for(member.user, sso_org)
     assert member_client.get(PAGE).status_code == 403
     assert member_client.post(PAGE, {"action": "enable", "confirm": "yes"}).status_code == 403
     assert outsider_client.get(PAGE).status_code == 404

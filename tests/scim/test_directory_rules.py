@@ -85,13 +85,16 @@ def test_disable_is_idempotent(scim, admin_user, org):
 def test_ds3_deactivation_removes_access(scim, org):
     from django.test import Client
 
-    from tests.conftest import PASSWORD, make_user
+    from tests.conftest import PASSWORD, make_user, sso_client_for
 
     account = make_user("lee@acme.test", PASSWORD)
     user_id = scim.post("Users", user_body("lee@acme.test")).json()["id"]
-    client = Client()
-    client.force_login(account, backend="accounts.backends.EmailBackend")
+    password_session = Client()
+    password_session.force_login(account, backend="accounts.backends.EmailBackend")
     assert Membership.objects.filter(org=org, user=account).exists()
+    # E12: attached by the directory, but a password session does not reach an SSO-enforced organization.
+    assert password_session.get("/orgs/acme/settings/members/").status_code == 302
+    client = sso_client_for(account, org)
     assert client.get("/orgs/acme/settings/members/").status_code == 200
     scim.patch(f"Users/{user_id}", patch_body({"op": "replace", "path": "active", "value": False}))
     assert not Membership.objects.filter(org=org, user=account).exists()

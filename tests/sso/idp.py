@@ -56,7 +56,7 @@ class TestIdP:
 
     def assertion_element(self, *, name_id, audience, recipient, in_response_to=None, attributes=None,
                           not_before=None, not_on_or_after=None, assertion_id=None, issuer=None,
-                          include_audience=True):
+                          include_audience=True, session_not_on_or_after=None):
         now = datetime.now(timezone.utc)
         not_before = not_before or now - timedelta(minutes=1)
         not_on_or_after = not_on_or_after or now + timedelta(minutes=5)
@@ -80,8 +80,10 @@ class TestIdP:
         if include_audience:
             ar = etree.SubElement(conditions, f"{{{SAML}}}AudienceRestriction")
             etree.SubElement(ar, f"{{{SAML}}}Audience").text = audience
-        stmt = etree.SubElement(a, f"{{{SAML}}}AuthnStatement", AuthnInstant=_ts(now),
-                                SessionIndex=f"_s{uuid.uuid4().hex}")
+        statement_attrs = {"AuthnInstant": _ts(now), "SessionIndex": f"_s{uuid.uuid4().hex}"}
+        if session_not_on_or_after is not None:
+            statement_attrs["SessionNotOnOrAfter"] = _ts(session_not_on_or_after)
+        stmt = etree.SubElement(a, f"{{{SAML}}}AuthnStatement", **statement_attrs)
         ctx = etree.SubElement(stmt, f"{{{SAML}}}AuthnContext")
         etree.SubElement(ctx, f"{{{SAML}}}AuthnContextClassRef").text = (
             "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport")

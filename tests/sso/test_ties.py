@@ -14,7 +14,7 @@ from sso.selectors import awaits_sso_removal, members_awaiting_removal, tied_to_
 from sso.services import sso_disable, sso_enable, sso_link_confirm, sso_login, sso_removal_run
 from teams.models import TeamMember
 from teams.services import team_create, team_member_add
-from tests.conftest import client_for, make_user
+from tests.conftest import client_for, make_user, sso_client_for
 from tests.scim.conftest import ScimClient, patch_body, user_body
 
 from .conftest import post_acs, start_login
@@ -186,7 +186,7 @@ def test_admin_demoted_after_the_enable_keeps_access_and_is_not_removed(org, mem
     assert demoted.role_changed_at >= enabled_job_pending.enabled_at
     assert not awaits_sso_removal(demoted)
     assert list(members_awaiting_removal(org, enabled_job_pending.enabled_at)) == [member]
-    bo = client_for(demoted.user)
+    bo = sso_client_for(demoted.user, org)
     assert bo.get("/orgs/acme/settings/members/").status_code == 200
     assert bo.get("/api/v1/organizations/acme/members").status_code == 200
     assert sso_removal_run(org=org) == 1  # the member only
@@ -244,5 +244,5 @@ def test_scim_activation_of_a_member_awaiting_removal_gives_a_fresh_membership(o
     assert sso_removal_run(org=org) == 0
     assert Membership.objects.filter(pk=fresh.pk).exists()
     assert DirectoryUser.objects.get(pk=user_id).membership_id == fresh.pk
-    assert client_for(member.user).get("/orgs/acme/settings/members/").status_code == 200
+    assert sso_client_for(member.user, org).get("/orgs/acme/settings/members/").status_code == 200
     assert _login(org, "max@acme.test").status == "signed_in"

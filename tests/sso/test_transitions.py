@@ -14,7 +14,7 @@ from sso.services import (domain_add, domain_verify, sso_disable, sso_enable, ss
                           sso_removal_run, sso_removal_run_batch)
 from sso.signals import sso_disabled
 from teams.models import TeamMember
-from tests.conftest import PASSWORD, client_for, make_user
+from tests.conftest import PASSWORD, client_for, make_user, sso_client_for
 
 from .conftest import post_acs, start_login
 
@@ -371,7 +371,9 @@ def test_bad_configuration_input_changes_nothing(admin_client, org, connection):
 def test_D1_disable_lets_users_sign_in_with_their_password_again(client, admin_client, org, enabled, admin_user):
     sso_login(org=org, name_id="ada@acme.test", attributes={"email": ["ada@acme.test"]})
     assert client.post("/accounts/login/", {"username": "ada@acme.test", "password": PASSWORD}).status_code == 200
-    assert admin_client.post(AUTH_PAGE, {"action": "disable"}).status_code == 302
+    # E12: after her first IdP sign-in, her old password session no longer reaches the organization.
+    assert admin_client.post(AUTH_PAGE, {"action": "disable"}).status_code == 403
+    assert sso_client_for(admin_user, org).post(AUTH_PAGE, {"action": "disable"}).status_code == 302
     assert client.post("/accounts/login/", {"username": "ada@acme.test", "password": PASSWORD}).status_code == 302
 
 

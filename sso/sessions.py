@@ -1,0 +1,123 @@
+"""Sessions an organization's IdP made (SPEC E12, E13).
+
+A sign-in through an organization's IdP records, in the Django session itself,
+which organization's IdP made it, when, and until when the IdP allows it
+(the assertion's `SessionNotOnOrAfter`). The access check on every request to an
+SSO-enforcing organization (`session_gate`, an orgs.policy session gate) reads
+only that and the values the membership lookup already carries (the
+organization's enforcement and session lifetime, the member's first IdP
+sign-in): no query of its own.
+
+The same sign-in also writes one `SSOSession` row, so an IdP's LogoutRequest can
+find and end the Gatehouse sessions of a user (single logout); nothing reads it on
+an ordinary request.
+"""
+import time
+from datetime import datetime, timedelta
+
+from django.db import connection as db
+from django.db.models import F, OuterRef, Subquery
+from django.utils import timezone
+
+from config import sql
+from orgs.models import Membership
+from orgs.policy import SessionRefusal
+
+from .models import SSOConnection, SSOIdentity, SSOSession
+
+SESSION_KEY = "sso"
+
+
+def _now() -> float:
+    """The clock the bindings are read and written by (tests move it)."""
+    return time.time()
+
+
+def _bindings(session) -> dict:
+    value = session.get(SESSION_KEY)
+    return value if isinstance(value, dict) else {}
+
+
+def binding_of(session, org_id: int) -> dict | None:
+    """What this session holds of org `org_id`'s IdP sign-in, or None."""
+    binding = _bindings(session).get(str(org_id))
+    return binding if isinstance(binding, dict) else None
+
+
+def binding_expiry(binding: dict, lifetime: timedelta) -> float:
+    """When the IdP-made session stops reaching the organization (epoch seconds): its
+    sign-in time plus the organization's lifetime as it is NOW (an administrator who
+    shortens it shortens live sessions too), capped by the IdP's SessionNotOnOrAfter."""
+    expiry = float(binding.get("at", 0)) + lifetime.total_seconds()
+    until = binding.get("until")
+    return min(expiry, float(until)) if until else expiry
+
+
+def bind(request, *, org, connection: SSOConnection, user, name_id: str, session_index: str | None = None,
+         session_not_on_or_after: datetime | None = None) -> None:
+    """Record, after `login()`, that `org`'s IdP made this session: in the session, and as
+    an SSOSession row (one INSERT) for single logout. Expired rows of the same user and
+    organization go in the same statement, so the index does not grow without bound."""
+    now = _now()
+    binding = {"at": int(now), "name_id": name_id, "index": session_index or ""}
+    if session_not_on_or_after is not None:
+        binding["until"] = int(session_not_on_or_after.timestamp())
+    bindings = dict(_bindings(request.session))
+    bindings[str(org.pk)] = binding
+    request.session[SESSION_KEY] = bindings
+    session_key = request.session.session_key
+    if session_key is None:  # login() always makes a key; a store without one is a bug elsewhere
+        request.session.cycle_key()
+        session_key = request.session.session_key
+    expires_at = timezone.now() + timedelta(seconds=binding_expiry(binding, connection.session_lifetime) - now)
+    row = SSOSession(org=org, user=user, session_key=session_key, name_id=name_id,
+                     session_index=(session_index or "")[:256], expires_at=expires_at)
+    sweep = (f"DELETE FROM {sql.table(SSOSession)} WHERE org_id = %s AND user_id = %s AND expires_at < %s",
+             [org.pk, user.pk, SSOSession._meta.get_field("expires_at").get_db_prep_value(
+                 timezone.now(), db)])
+    sql.write_together([sweep, sql.insert_sql(row)])
+
+
+def unbind(session) -> None:
+    """Forget every IdP binding of this session (signing out)."""
+    if SESSION_KEY in session:
+        del session[SESSION_KEY]
+
+
+def access_annotations() -> dict:
+    """What session_gate needs, read in the membership lookup's own SELECT."""
+    return {
+        "sso_state": F("org__sso_connection__state"),
+        "sso_session_lifetime": F("org__sso_connection__session_lifetime"),
+        "sso_first_login_at": Subquery(
+            SSOIdentity.objects.filter(org_id=OuterRef("org_id"), user_id=OuterRef("user_id"))
+            .values("first_sso_login_at")[:1]
+        ),
+    }
+
+
+def session_gate(request, membership) -> SessionRefusal | None:
+    """E12/E13: a session reaches an SSO-enforcing organization only if that
+    organization's IdP made it, within its SSO session lifetime. The one exception
+    (E2): an administrator who has not yet signed in through the IdP."""
+    if getattr(membership, "sso_state", None) != SSOConnection.State.ENABLED:
+        return None
+    org = membership.org
+    sign_in_url = f"/sso/{org.slug}/login/"
+    binding = binding_of(request.session, membership.org_id)
+    if binding is not None:
+        if _now() < binding_expiry(binding, membership.sso_session_lifetime):
+            return None
+        return SessionRefusal(
+            code="sso_session_expired",
+            message=f"Your single sign-on session for {org.name} has ended. Sign in again through your identity "
+                    f"provider: {sign_in_url}",
+            sign_in_url=sign_in_url,
+        )
+    if membership.role == Membership.Role.ADMIN and membership.sso_first_login_at is None:
+        return None
+    return SessionRefusal(
+        code="sso_required",
+        message=f"{org.name} requires single sign-on: sign in through your identity provider at {sign_in_url}",
+        sign_in_url=sign_in_url,
+    )

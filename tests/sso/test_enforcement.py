@@ -1,0 +1,448 @@
+"""SSO enforcement that cannot be walked around (SPEC E11–E13): SSO-only accounts,
+sessions bound to the organization's IdP, a bounded SSO session. Through HTTP, and
+asserting state: which session reaches the organization, which audit events exist,
+what the reset email carries."""
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.models import User
+from orgs.models import AuditEvent, Membership
+from orgs.services import invitation_accept, invitation_create, membership_add, service_token_create
+from scim.services import directory_enable
+from sso import sessions
+from sso.events import SSOEvents
+from sso.services import sso_configure, sso_disable, sso_enable, sso_login
+from tests.conftest import PASSWORD, client_for, make_user, sso_client_for
+from tests.scim.conftest import ScimClient, patch_body, user_body
+
+from .conftest import post_acs, start_login
+
+pytestmark = pytest.mark.django_db
+MEMBERS = "/orgs/acme/settings/members/"
+API_MEMBERS = "/api/v1/organizations/acme/members"
+
+
+def _password_sign_in(client, email, password=PASSWORD):
+    return client.post("/accounts/login/", {"username": email, "password": password})
+
+
+def _scim(org, admin_user):
+    _, token = directory_enable(org=org, actor=admin_user)
+    return ScimClient(org, token)
+
+
+def _provision(scim, email):
+    response = scim.post("Users", user_body(email))
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def _sign_ins(org, user):
+    return AuditEvent.objects.filter(org=org, event=SSOEvents.LOGIN, actor=user).count()
+
+
+def _refused_to_reach_the_org(client):
+    """Neither the dashboard nor the API (by this session) opens the organization; the
+    page goes through the organization's IdP and would come back to itself."""
+    page = client.get(MEMBERS)
+    assert page.status_code == 302
+    assert page["Location"] == "/sso/acme/login/?next=%2Forgs%2Facme%2Fsettings%2Fmembers%2F"
+    api = client.get(API_MEMBERS)
+    assert api.status_code == 403
+    assert api.json()["code"] == "sso_required"
+    assert "/sso/acme/login/" in api.json()["message"]
+
+
+def _reset_mail_body(client, email):
+    mail.outbox.clear()
+    response = client.post("/accounts/password-reset/", {"email": email})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    return mail.outbox[0].body
+
+
+# The three leaks of the issue, each through HTTP ---------------------------------------
+
+
+def test_leak_1_an_account_directory_sync_attaches_does_not_reach_the_org_with_its_password(
+        org, enabled, admin_user, outsider):
+    scim = _scim(org, admin_user)
+    _provision(scim, outsider.email)
+    assert Membership.objects.get(org=org, user=outsider).owner_unconfirmed
+    client = Client()
+    # The directory cannot lock the owner out of their own account (SPEC §7) …
+    assert _password_sign_in(client, outsider.email).status_code == 302
+    assert client.get("/").status_code == 200
+    # … but that password session does not reach the SSO-enforced organization (E12).
+    _refused_to_reach_the_org(client)
+    assert _sign_ins(org, outsider) == 0
+
+
+def test_leak_2_an_account_directory_sync_created_cannot_get_a_password(client, org, enabled, admin_user):
+    scim = _scim(org, admin_user)
+    _provision(scim, "dana@acme.test")
+    dana = User.objects.get(email="dana@acme.test")
+    assert not dana.has_usable_password()
+    body = _reset_mail_body(client, dana.email)
+    assert "/accounts/reset/" not in body and "/sso/" in body and "single sign-on" in body
+    # Even a link mailed earlier (a valid token) sets no password.
+    uid = urlsafe_base64_encode(force_bytes(dana.pk))
+    token = default_token_generator.make_token(dana)
+    landing = client.get(f"/accounts/reset/{uid}/{token}/")
+    form_url = landing["Location"]
+    assert client.get(form_url).status_code == 403
+    refused = client.post(form_url, {"new_password1": "a brand new passphrase 1", "new_password2":
+                                     "a brand new passphrase 1"})
+    assert refused.status_code == 403 and b"/sso/" in refused.content
+    dana.refresh_from_db()
+    assert not dana.has_usable_password()
+    assert _password_sign_in(Client(), dana.email, "a brand new passphrase 1").status_code == 200
+    assert _sign_ins(org, dana) == 0
+
+
+def test_leak_3_a_removed_member_the_directory_brings_back_cannot_use_the_old_password(
+        client, org, member, enabled, admin_user):
+    assert not Membership.objects.filter(org=org, user=member.user).exists()  # E1
+    scim = _scim(org, admin_user)
+    _provision(scim, member.user.email)
+    assert Membership.objects.filter(org=org, user=member.user).exists()
+    response = _password_sign_in(client, member.user.email)
+    assert response.status_code == 200
+    assert "requires single sign-on" in response.content.decode() and "/sso/" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # A password session made before the directory brought them back does not reach it either.
+    _refused_to_reach_the_org(client_for(member.user))
+    assert _sign_ins(org, member.user) == 0
+    member.user.refresh_from_db()
+    assert member.user.check_password(PASSWORD)  # kept for D1
+
+
+# Every way a membership comes to exist -------------------------------------------------
+
+
+def _by_jit(org, admin_user, user):
+    # An account with a password, in a domain the organization verified: its IdP may sign it in.
+    from django.utils import timezone
+
+    from sso.models import VerifiedDomain
+
+    VerifiedDomain.objects.create(org=org, domain="acme.test", txt_token="t", verified_at=timezone.now())
+    sso_login(org=org, name_id=user.email, attributes={"email": [user.email]})
+
+
+def _by_directory_create(org, admin_user, user):
+    # The directory attaches an account that exists; its owner confirms it through the IdP.
+    from sso.services import sso_link_confirm
+    from sso.models import PendingLink
+    from orgs.models import hash_secret
+
+    _provision(_scim(org, admin_user), user.email)
+    sso_login(org=org, name_id=user.email, attributes={"email": [user.email]})
+    link = PendingLink.objects.get(org=org, user=user)
+    token = "known-token-for-the-test"
+    PendingLink.objects.filter(pk=link.pk).update(token_hash=hash_secret(token))
+    sso_link_confirm(token=token)
+    assert not Membership.objects.get(org=org, user=user).owner_unconfirmed
+
+
+def _by_directory_reactivate(org, admin_user, user):
+    # An account the directory created, deactivated and activated again; it holds a password
+    # (as accounts could get one through the reset flow before E11).
+    user.delete()
+    scim = _scim(org, admin_user)
+    user_id = _provision(scim, user.email)
+    scim.patch(f"Users/{user_id}", patch_body({"op": "replace", "path": "active", "value": False}))
+    assert not Membership.objects.filter(org=org, user__email=user.email).exists()
+    scim.patch(f"Users/{user_id}", patch_body({"op": "replace", "path": "active", "value": True}))
+    created = User.objects.get(email=user.email)
+    created.set_password(PASSWORD)
+    created.save()
+    return created
+
+
+def _by_add_member(org, admin_user, user):
+    membership_add(org=org, user=user, role=Membership.Role.MEMBER, actor=None)
+
+
+SOURCES = {"jit": _by_jit, "directory_create": _by_directory_create,
+           "directory_reactivate": _by_directory_reactivate, "add_member": _by_add_member}
+
+
+@pytest.mark.parametrize("source", sorted(SOURCES))
+def test_every_membership_source_makes_an_sso_only_account(source, org, enabled, admin_user):
+    user = make_user("rosa@acme.test")
+    user = SOURCES[source](org, admin_user, user) or user
+    assert Membership.objects.filter(org=org, user=user).exists()
+    _assert_sso_only(org, user)
+
+
+def test_an_invitation_accepted_before_the_enable_makes_an_sso_only_account(org, connection, admin_user,
+                                                                            django_capture_on_commit_callbacks):
+    user = make_user("rosa@acme.test")
+    _, token = invitation_create(org=org, email=user.email, role=Membership.Role.MEMBER, actor=admin_user)
+    invitation_accept(token=token, user=user)
+    with django_capture_on_commit_callbacks(execute=False):  # the removal job has not reached them
+        sso_enable(org=org, actor=admin_user)
+    # Being removed, they are not "in" the organization: their access ended (E1) …
+    assert client_for(user).get(MEMBERS).status_code == 404
+    assert _password_sign_in(Client(), user.email).status_code == 302
+    # … and once they are back through the IdP, only the IdP signs them in.
+    sso_login(org=org, name_id=user.email, attributes={"email": [user.email]})
+    _assert_sso_only(org, user)
+
+
+def _assert_sso_only(org, user):
+    """E11 and E12 for `user`, a member of the SSO-enforced `acme`."""
+    client = Client()
+    refused = _password_sign_in(client, user.email)
+    assert refused.status_code == 200 and "_auth_user_id" not in client.session
+    assert 'href="/sso/?org=acme"' in refused.content.decode()
+    body = _reset_mail_body(client, user.email)
+    assert "/accounts/reset/" not in body and "/sso/" in body
+    _refused_to_reach_the_org(client_for(user))
+    change = client_for(user).post("/accounts/password-change/", {
+        "old_password": PASSWORD, "new_password1": "another passphrase 2", "new_password2": "another passphrase 2"})
+    assert change.status_code == 403
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)  # kept, not destroyed (D1)
+    assert sso_client_for(user, org).get(MEMBERS).status_code == 200
+
+
+# Every organization-scoped surface -----------------------------------------------------
+
+
+def _org_scoped_dashboard_urls() -> list[str]:
+    """Every dashboard URL pattern under an organization (not the API, not SCIM: bearer
+    credentials), with made-up values for its other parameters: the gate runs before the
+    view reads them."""
+    found = []
+
+    def walk(patterns, prefix):
+        for entry in patterns:
+            route = prefix + str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                walk(entry.url_patterns, route)
+            elif isinstance(entry, URLPattern) and "<slug:org_slug>" in route:
+                found.append(route)
+
+    walk(get_resolver().url_patterns, "/")
+    urls = []
+    for route in found:
+        if route.startswith(("/api/", "/scim/")) or route in PUBLIC_SAML_ROUTES:
+            continue
+        url = route.replace("<slug:org_slug>", "acme")
+        url = re.sub(r"<int:[^>]+>", "1", url)
+        url = re.sub(r"<[^>]+>", "x", url)
+        urls.append(url.replace("^", "").replace("$", ""))
+    return sorted(set(urls))
+
+
+# SPEC §3: what an IdP and a signed-out browser reach; everything else under an organization is its pages.
+PUBLIC_SAML_ROUTES = {"/sso/<slug:org_slug>/login/", "/sso/<slug:org_slug>/acs/", "/sso/<slug:org_slug>/metadata/",
+                      "/sso/<slug:org_slug>/sls/", "/sso/test-idp/initiate/<slug:org_slug>/"}
+DASHBOARD_URLS = _org_scoped_dashboard_urls()
+
+
+def test_the_dashboard_walk_finds_the_organization_pages():
+    assert len(DASHBOARD_URLS) > 15
+    assert MEMBERS in DASHBOARD_URLS and "/orgs/acme/settings/authentication/" in DASHBOARD_URLS
+
+
+@pytest.fixture
+def sso_only_member(org, enabled, admin_user):
+    user = make_user("rosa@acme.test")
+    membership_add(org=org, user=user, role=Membership.Role.MEMBER, actor=None)
+    return user
+
+
+@pytest.mark.parametrize("url", DASHBOARD_URLS)
+def test_every_dashboard_page_refuses_a_password_session(url, org, sso_only_member, admin_user):
+    clients = (client_for(sso_only_member), _idp_signed_in_admin_on_password(org, admin_user))
+    before = AuditEvent.objects.count()
+    for client in clients:
+        get = client.get(url)
+        assert get.status_code == 302 and get["Location"].startswith("/sso/acme/login/?next="), url
+        post = client.post(url, {"name": "x", "action": "disable", "confirm": "yes"})
+        assert post.status_code == 403, url
+        assert b"Sign in with SSO" in post.content
+    assert AuditEvent.objects.count() == before  # nothing half-done
+
+
+def _idp_signed_in_admin_on_password(org, admin_user):
+    """An administrator after their first IdP sign-in, holding a password session (E2 over)."""
+    sso_login(org=org, name_id=admin_user.email, attributes={"email": [admin_user.email]})
+    return client_for(admin_user)
+
+
+def _api_operations() -> list[tuple[str, str]]:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operations = []
+    for path, methods in schema["paths"].items():
+        if "{org_slug}" not in path:
+            continue
+        url = re.sub(r"\{[^}]+\}", "1", path.replace("{org_slug}", "acme"))
+        operations += [(method.upper(), url) for method in methods if method in ("get", "post", "put", "patch",
+                                                                                   "delete")]
+    return sorted(operations)
+
+
+API_OPERATIONS = _api_operations()
+
+
+def test_the_schema_walk_finds_the_organization_operations():
+    assert len(API_OPERATIONS) > 20
+    assert ("GET", API_MEMBERS) in API_OPERATIONS
+
+
+@pytest.mark.parametrize("method,url", API_OPERATIONS)
+def test_every_api_operation_refuses_a_password_session(method, url, org, sso_only_member, admin_user):
+    clients = (client_for(sso_only_member), _idp_signed_in_admin_on_password(org, admin_user))
+    before = AuditEvent.objects.count()
+    for client in clients:
+        response = client.generic(method, url, "{}", content_type="application/json")
+        assert response.status_code == 403, (method, url, response.content)
+        assert response.json()["code"] == "sso_required"
+    assert AuditEvent.objects.count() == before
+
+
+@pytest.mark.parametrize("method,url", [op for op in API_OPERATIONS if op[0] == "GET"])
+def test_an_idp_session_passes_the_gate_of_every_api_read(method, url, org, sso_only_member, admin_user):
+    """The gate's counterpart: the same reads are not refused to a session the IdP made."""
+    response = sso_client_for(admin_user, org).get(url)
+    assert response.status_code != 403 or response.json()["code"] not in ("sso_required", "sso_session_expired")
+
+
+# What stays as it was ------------------------------------------------------------------
+
+
+def test_E2_an_administrator_keeps_the_password_until_the_first_idp_sign_in(client, org, enabled, admin_user):
+    assert _password_sign_in(client, admin_user.email).status_code == 302
+    assert client.get(MEMBERS).status_code == 200
+    assert client.get(API_MEMBERS).status_code == 200
+    sso_login(org=org, name_id=admin_user.email, attributes={"email": [admin_user.email]})
+    _refused_to_reach_the_org(client)
+    assert _password_sign_in(Client(), admin_user.email).status_code == 200
+
+
+def test_D1_disabling_restores_passwords_and_password_sessions(org, enabled, admin_user):
+    user = make_user("rosa@acme.test")
+    membership_add(org=org, user=user, role=Membership.Role.MEMBER, actor=None)
+    password_session = client_for(user)
+    _refused_to_reach_the_org(password_session)
+    sso_disable(org=org, actor=admin_user)
+    client = Client()
+    assert _password_sign_in(client, user.email).status_code == 302
+    assert client.get(MEMBERS).status_code == 200
+    assert password_session.get(API_MEMBERS).status_code == 200
+    assert "/accounts/reset/" in _reset_mail_body(Client(), user.email)
+
+
+def test_E7_a_removed_members_service_token_keeps_working(org, member, connection, admin_user,
+                                                          django_capture_on_commit_callbacks):
+    _, secret = service_token_create(org=org, actor=member.user, name="ci")
+    with django_capture_on_commit_callbacks(execute=True):
+        sso_enable(org=org, actor=admin_user)
+    assert not Membership.objects.filter(org=org, user=member.user).exists()
+    response = Client().get("/api/v1/organizations/acme/databases", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert response.status_code == 200
+
+
+def test_a_session_reaches_only_the_organization_whose_idp_made_it(org, other_org, outsider, admin_user, idp):
+    """Two enforcing organizations: a session acme's IdP made does not open `other`."""
+    sso_configure(org=other_org, actor=outsider, idp_entity_id="https://idp.test/other",
+                  idp_sso_url="https://idp.test/sso", certificates=[idp.cert_pem])
+    other_org.plan = "enterprise"
+    other_org.save()
+    sso_enable(org=other_org, actor=outsider)
+    membership_add(org=other_org, user=admin_user, role=Membership.Role.MEMBER, actor=None)
+    client = sso_client_for(admin_user, org)
+    assert client.get("/orgs/other/settings/members/")["Location"].startswith("/sso/other/login/")
+
+
+# E13: a bounded SSO session -----------------------------------------------------------
+
+
+def _sign_in_through_the_idp(client, idp, email, next_url=None, **assertion):
+    request_id, relay = start_login(client, next_url=next_url)
+    return post_acs(client, idp.encoded(org_slug="acme", name_id=email, in_response_to=request_id, **assertion),
+                    relay)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    import time
+
+    class Clock:
+        offset = 0.0
+
+        def move(self, **delta):
+            self.offset += timedelta(**delta).total_seconds()
+
+    moved = Clock()
+    monkeypatch.setattr(sessions, "_now", lambda: time.time() + moved.offset)
+    return moved
+
+
+def test_E13_the_lifetime_ends_the_session_and_the_idp_brings_it_back_to_the_page(
+        client, org, enabled, idp, clock, sso_only_member, admin_user):
+    sso_configure(org=org, actor=admin_user, session_lifetime=timedelta(hours=1))
+    assert _sign_in_through_the_idp(client, idp, sso_only_member.email).status_code == 302
+    clock.move(minutes=59)
+    assert client.get(MEMBERS).status_code == 200
+    clock.move(minutes=2)
+    expired = client.get(MEMBERS)
+    assert expired.status_code == 302 and expired["Location"] == (
+        "/sso/acme/login/?next=%2Forgs%2Facme%2Fsettings%2Fmembers%2F")
+    api = client.get(API_MEMBERS)
+    assert api.status_code == 403 and api.json()["code"] == "sso_session_expired"
+    # A form posted after expiry does nothing and says so.
+    before = AuditEvent.objects.count()
+    post = client.post("/orgs/acme/settings/databases/", {"name": "late"},
+                       HTTP_REFERER="http://testserver/orgs/acme/settings/databases/")
+    assert post.status_code == 403 and b"Nothing was changed" in post.content
+    assert b"next=%2Forgs%2Facme%2Fsettings%2Fdatabases%2F" in post.content
+    assert AuditEvent.objects.count() == before
+    # Through the IdP again, back to the page asked for.
+    back = _sign_in_through_the_idp(client, idp, sso_only_member.email, next_url="/orgs/acme/settings/members/")
+    assert back.status_code == 302 and back["Location"] == MEMBERS
+    assert client.get(MEMBERS).status_code == 200
+
+
+def test_E13_a_shorter_lifetime_applies_to_live_sessions(client, org, enabled, idp, clock, sso_only_member,
+                                                         admin_user):
+    _sign_in_through_the_idp(client, idp, sso_only_member.email)
+    clock.move(hours=3)
+    assert client.get(MEMBERS).status_code == 200  # default 24 hours
+    sso_configure(org=org, actor=admin_user, session_lifetime=timedelta(hours=2))
+    assert client.get(MEMBERS).status_code == 302
+
+
+def test_E13_session_not_on_or_after_caps_the_lifetime(client, org, enabled, idp, clock, sso_only_member):
+    cap = datetime.now(timezone.utc) + timedelta(minutes=30)
+    _sign_in_through_the_idp(client, idp, sso_only_member.email, session_not_on_or_after=cap)
+    clock.move(minutes=29)
+    assert client.get(MEMBERS).status_code == 200
+    clock.move(minutes=2)
+    assert client.get(MEMBERS).status_code == 302
+    assert client.get(API_MEMBERS).json()["code"] == "sso_session_expired"
+
+
+def test_E13_an_idp_sign_in_records_its_session_for_single_logout(client, org, enabled, idp, sso_only_member):
+    from sso.models import SSOSession
+
+    cap = datetime.now(timezone.utc) + timedelta(hours=2)
+    _sign_in_through_the_idp(client, idp, sso_only_member.email, session_not_on_or_after=cap)
+    row = SSOSession.objects.get(org=org, user=sso_only_member)
+    assert row.session_key == client.session.session_key
+    assert row.name_id == sso_only_member.email and row.session_index.startswith("_s")
+    assert abs((row.expires_at - cap).total_seconds()) < 2
