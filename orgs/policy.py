@@ -74,3 +74,13 @@ def session_refusal(request, membership) -> SessionRefusal | None:
 
 def plan_change_block_reason(org, plan: str, sso_addon: bool) -> str | None:
     return _plan_change_blocks.first(org, plan, sso_addon)
+
+
+# Warnings an operator sees when adding an account to an organization (add_member): a
+# check takes (org, user) and returns a warning or None; the member is added anyway.
+_member_add_warnings = Hooks()
+register_member_add_warning = _member_add_warnings.register
+
+
+def member_add_warnings(org, user) -> list[str]:
+    return [warning for warning in _member_add_warnings.answers(org, user) if warning]

@@ -11,5 +11,11 @@ class ScimConfig(AppConfig):
         from .receivers import connect_sso_disabled
 
         connect_sso_disabled()
+        # E16: a just-in-time membership of a pushed user belongs to its directory user.
+        from sso.signals import sso_member_joined
+
+        from .receivers import on_sso_member_joined
+
+        sso_member_joined.connect(on_sso_member_joined, dispatch_uid="scim.attach_sso_joined_member")
         # The directory's audit event names; the block on hand-made teams (DS3, DS5).
         from . import policy, services  # noqa: F401

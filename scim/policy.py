@@ -1,7 +1,8 @@
 """Rules scim adds to other apps through their hooks (registered in ScimConfig.ready)."""
+from sso.policy import register_jit_admission
 from teams.policy import register_team_creation_block
 
-from .models import Directory
+from .models import Directory, DirectoryUser
 
 
 @register_team_creation_block
@@ -10,4 +11,19 @@ def block_manual_teams_while_directory_sync_is_on(org) -> str | None:
     if Directory.objects.filter(org=org, enabled=True).exists():
         return ("Teams come from your identity provider's groups while Directory Sync is on; "
                 "create a group there and assign it to the application.")
+    return None
+
+
+@register_jit_admission
+def admit_only_users_the_directory_pushed(org, user) -> str | None:
+    """E16: under Directory Sync the directory decides who joins through the IdP."""
+    if not Directory.objects.filter(org=org, enabled=True).exists():
+        return None
+    directory_user = DirectoryUser.objects.filter(org=org, user=user).only("active").first()
+    if directory_user is None:
+        return (f"{org.name} adds people through its directory (Directory Sync), and the directory has not "
+                "provisioned you. Ask your administrator to assign you to the application in the identity provider.")
+    if not directory_user.active:
+        return (f"{org.name}'s directory has removed you (deactivated in the identity provider's provisioning). "
+                "Ask your administrator if this is a mistake.")
     return None

@@ -20,3 +20,11 @@ def connect_sso_disabled() -> bool:
         return False
     signal.connect(on_sso_disabled, dispatch_uid="scim.directory_disable_on_sso_disabled")
     return True
+
+
+def on_sso_member_joined(sender=None, *, org, user, membership, **kwargs):
+    """E16: a member the directory pushed who joined through an SSO sign-in is the
+    directory's member: tied to their directory user, so deactivate and delete remove it."""
+    from .services import directory_user_attach_membership
+
+    directory_user_attach_membership(org=org, user=user, membership=membership)

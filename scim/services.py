@@ -294,9 +294,19 @@ def _activate(org: Organization, directory: Directory, directory_user: Directory
         _mirror_teams(org, directory_user)
 
 
+def _membership_id_of(org: Organization, directory_user: DirectoryUser) -> int | None:
+    """The membership the directory user stands for: the one it made or was given (an SSO
+    sign-in's, E16), else the account's membership however it came (E16: the directory
+    decides, so deactivate and delete remove it too)."""
+    if directory_user.membership_id or directory_user.user_id is None:
+        return directory_user.membership_id
+    return Membership.objects.filter(org=org, user_id=directory_user.user_id).values_list("pk", flat=True).first()
+
+
 def _deactivate(org: Organization, directory_user: DirectoryUser, reason: str) -> None:
-    if directory_user.membership_id:
-        membership = Membership(pk=directory_user.membership_id, org=org)
+    membership_id = _membership_id_of(org, directory_user)
+    if membership_id:
+        membership = Membership(pk=membership_id, org=org)
         try:
             membership_remove(org=org, membership=membership, actor=None, by_directory=True, reason=reason,
                               actor_label=DIRECTORY)
@@ -551,9 +561,22 @@ def scim_user_patch(*, org: Organization, directory: Directory, directory_user_i
 
 
 @transaction.atomic
+def directory_user_attach_membership(*, org: Organization, user: User, membership: Membership) -> None:
+    """E16: a member the directory pushed joined through an SSO sign-in (inside its
+    transaction): the membership is the directory user's, managed by the directory."""
+    directory_user = DirectoryUser.objects.select_for_update().filter(org=org, user=user).first()
+    if directory_user is None or directory_user.membership_id == membership.pk:
+        return
+    directory_user.membership = membership
+    directory_user.save(update_fields=["membership", "updated_at"])
+    membership_mark_directory_managed(org=org, membership=membership, actor=None, actor_label=DIRECTORY)
+    _mirror_teams(org, directory_user)
+
+
+@transaction.atomic
 def scim_user_deactivate(*, org: Organization, directory_user_id, actor=None) -> DirectoryUser:
     directory_user = _locked_user(org, directory_user_id)
-    if not directory_user.active and directory_user.membership_id is None:
+    if not directory_user.active and _membership_id_of(org, directory_user) is None:
         return directory_user
     _deactivate(org, directory_user, reason="directory_deprovisioned")
     directory_user.active = False

@@ -1,14 +1,16 @@
-"""Rules sso adds to other apps through their hooks (registered in SsoConfig.ready)."""
+"""Rules sso adds to other apps through their hooks (registered in SsoConfig.ready),
+and the hooks sso offers to the apps above it (at the end)."""
 from django.db.models import F, Q
 from django.utils.html import format_html
 
 from accounts.policy import register_password_signin_check
+from config.hooks import Hooks
 from orgs.models import sso_available_for
 from orgs.policy import (register_access_annotations, register_access_block, register_invitation_block,
-                         register_plan_change_block, register_session_gate)
+                         register_member_add_warning, register_plan_change_block, register_session_gate)
 
-from .models import SSOConnection
 from . import sessions
+from .models import SSOConnection
 from .selectors import removed_by_enable, sso_is_enabled, sso_only_org
 
 
@@ -53,3 +55,25 @@ def keep_sso_available_while_enabled(org, plan, sso_addon) -> str | None:
     return (f"Single sign-on is enabled for {org.name}; disable single sign-on first (an administrator: "
             f"Settings › Authentication; an operator: `manage.py sso_disable {org.slug} --reason TEXT`), "
             "then change the plan or remove the SSO add-on.")
+
+
+@register_member_add_warning
+def warn_staff_in_an_sso_organization(org, user) -> str | None:
+    """E14: an IdP never signs in an operator, and E12 keeps a password session out."""
+    if (user.is_staff or user.is_superuser) and sso_is_enabled(org):
+        return (f"{user.email} is an operator (staff) account and {org.name} enforces single sign-on: its IdP "
+                f"will refuse this account and a password session does not open {org.name}'s pages. Add a "
+                "non-staff account instead.")
+    return None
+
+
+# Hooks sso offers -----------------------------------------------------------------
+
+# E16: may an SSO sign-in add this account to this organization just in time? A check
+# takes (org, user) and returns a refusal message or None. Directory Sync registers one.
+_jit_admissions = Hooks()
+register_jit_admission = _jit_admissions.register
+
+
+def jit_admission_refusal(org, user) -> str | None:
+    return _jit_admissions.first(org, user)

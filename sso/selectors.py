@@ -128,8 +128,8 @@ def sso_only_org(user) -> Organization | None:
     Directory Sync attached without its owner's agreement (a directory must not lock
     an owner out of their account, SPEC §7; such a membership reaches the organization
     only through its IdP, E12, once the owner confirms)."""
-    if user is None or not getattr(user, "pk", None):
-        return None
+    if user is None or not getattr(user, "pk", None) or user.is_staff or user.is_superuser:
+        return None  # operators: password only, and no IdP signs them in (E14); E12 keeps them out
     enforced = F("org__sso_connection__enabled_at")
     first_sso_sign_in = SSOIdentity.objects.filter(org_id=OuterRef("org_id"), user_id=OuterRef("user_id"),
                                                    first_sso_login_at__isnull=False)

@@ -45,7 +45,8 @@ from .models import (
     VerifiedDomain,
 )
 from .selectors import awaits_sso_removal, members_awaiting_removal
-from .signals import sso_disabled, sso_enabled
+from .policy import jit_admission_refusal
+from .signals import sso_disabled, sso_enabled, sso_member_joined
 
 IDP_LABEL = "identity provider"
 PENDING_LINK_TTL = timedelta(hours=24)
@@ -520,8 +521,27 @@ def _membership_for_sign_in(org: Organization, connection: SSOConnection, user: 
     with transaction.atomic():
         if membership is not None:
             _remove_users(org, connection, [user.pk])
-        return membership_add(org=org, user=user, role=Membership.Role.MEMBER, actor=None, reason="sso_jit",
-                              actor_label=IDP_LABEL)
+        joined = membership_add(org=org, user=user, role=Membership.Role.MEMBER, actor=None, reason="sso_jit",
+                                actor_label=IDP_LABEL)
+        sso_member_joined.send(sender=SSOConnection, org=org, user=user, membership=joined)
+        return joined
+
+
+def _refuse_unless_admitted(org: Organization, user: User) -> None:
+    """E16: may this sign-in add `user` to `org` just in time? Under Directory Sync, only
+    if the directory pushed them and has not deactivated them (the scim app answers)."""
+    refusal = jit_admission_refusal(org, user)
+    if refusal:
+        raise SSOLoginRefused(refusal, code="not_admitted_by_directory")
+
+
+def _refuse_staff(user: User) -> None:
+    """E14: an IdP never signs in an operator account; staff rights come only from a password session."""
+    if user.is_staff or user.is_superuser:
+        raise SSOLoginRefused(
+            "This is an operator (staff) account: operators sign in with their password at /accounts/login/, "
+            "never through an organization's identity provider.", code="staff_account")
+    _refuse_unless_admitted(org, user)
 
 
 def _signed_in(org: Organization, connection: SSOConnection, user: User, name_id: str,
@@ -572,8 +592,8 @@ def _returning_account(org: Organization, name_id: str) -> tuple[int, User, Memb
     if row is None:
         return None
     user = sql.instance(User, row, 1)
-    if not user.is_active:
-        return None
+    if not user.is_active or user.is_staff or user.is_superuser:
+        return None  # _first_login refuses them
     return row[0], user, sql.instance(Membership, row, 1 + sql.width(User))
 
 
@@ -626,6 +646,7 @@ def _first_login(org: Organization, connection: SSOConnection, name_id: str, pro
                 org_id=linked.org_id, state=SSOConnection.State.ENABLED).exists():
             raise SSOLoginRefused(
                 f"{user.email} already signs in through {linked.org.name}'s single sign-on; an email address can "
+        _refuse_staff(user)
                 "be linked to only one SSO organization. Ask your administrator to use another address.",
                 code="linked_to_other_org",
             )
@@ -637,6 +658,8 @@ def _first_login(org: Organization, connection: SSOConnection, name_id: str, pro
         changed = []
         for field in ("first_name", "last_name"):
             if profile[field] and not getattr(user, field):
+            if not Membership.objects.filter(org=org, user=user).exists():
+                _refuse_unless_admitted(org, user)  # no email to confirm a sign-in the directory refuses
                 setattr(user, field, profile[field])
                 changed.append(field)
         if changed:
@@ -685,6 +708,7 @@ def sso_link_confirm(*, token: str) -> LoginResult:
         raise SSOLoginRefused(f"Single sign-on is no longer enabled for {org.name}.", code="sso_not_enabled")
     linked = SSOIdentity.objects.filter(user=user).exclude(org=org).select_related("org").first()
     if linked is not None and SSOConnection.objects.filter(org_id=linked.org_id,
+    _refuse_staff(user)
                                                            state=SSOConnection.State.ENABLED).exists():
         raise SSOLoginRefused(f"{user.email} already signs in through {linked.org.name}'s single sign-on.",
                               code="linked_to_other_org")

@@ -4,8 +4,13 @@
 (Directory Sync turned off, SPEC D2) commit or roll back with it. `sso_enabled`
 is sent inside `sso_enable` likewise. Both are sent as
 `signal.send(sender=SSOConnection, org=org, actor=actor)`.
+
+`sso_member_joined` is sent inside the sign-in's transaction when a sign-in through
+the IdP adds a membership just in time (E3): `send(sender=SSOConnection, org=org,
+user=user, membership=membership)`; Directory Sync ties it to its directory user (E16).
 """
 import django.dispatch
 
 sso_enabled = django.dispatch.Signal()
 sso_disabled = django.dispatch.Signal()
+sso_member_joined = django.dispatch.Signal()

@@ -84,3 +84,36 @@ def test_members_pages_cover_everyone_once_in_a_stable_order(org, admin_client):
         seen += [row["user"]["id"] for row in body["results"]]
         url = body["next"]
     assert seen == sorted(Membership.objects.filter(org=org).values_list("user_id", flat=True))
+
+
+def test_sso_enforcement_adds_no_query(org, admin_user, member):
+    """E12's check runs on every request to an organization: it reads the session and
+    values the membership lookup already holds. The members page and the API page cost
+    the same with SSO enforced (an IdP-made session) as without (a password session)."""
+    from django.test import Client
+
+    from sso.services import sso_configure, sso_enable
+    from tests.conftest import client_for, sso_client_for
+    from tests.sso.idp import TestIdP
+
+    from .conftest import JSONClient
+
+    _grow(org, 30, 0)
+    pages = ("/orgs/acme/settings/members/", org_url(org, "/members"))
+
+    def counts(client: Client) -> list[int]:
+        found = []
+        for url in pages:
+            client.get(url)  # warm-up
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url).status_code == 200
+            found.append(len(ctx.captured_queries))
+        return found
+
+    plain = counts(client_for(admin_user))
+    sso_configure(org=org, actor=admin_user, idp_entity_id="https://idp.test/m", idp_sso_url="https://idp.test/sso",
+                  certificates=[TestIdP().cert_pem])
+    sso_enable(org=org, actor=admin_user)
+    enforced = counts(sso_client_for(admin_user, org))
+    assert enforced == plain
+    assert JSONClient(client_for(member.user)).get(org_url(org, "/members")).status_code == 404  # E1

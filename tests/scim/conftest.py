@@ -76,6 +76,19 @@ def other_scim(other_org, outsider):
     return ScimClient(other_org, token)
 
 
+def directory_for(org, admin_user) -> "ScimClient":
+    """Directory Sync turned on for `org` (SSO enabled already), with a client holding its token."""
+    _, token = directory_enable(org=org, actor=admin_user)
+    return ScimClient(org, token)
+
+
+def provision(scim, email) -> str:
+    """POST a user with this email; its SCIM id."""
+    response = scim.post("Users", user_body(email))
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
 def user_body(email, external_id=None, **extra):
     body = {
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],

@@ -16,12 +16,11 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.models import User
 from orgs.models import AuditEvent, Membership
 from orgs.services import invitation_accept, invitation_create, membership_add, service_token_create
-from scim.services import directory_enable
 from sso import sessions
 from sso.events import SSOEvents
 from sso.services import sso_configure, sso_disable, sso_enable, sso_login
 from tests.conftest import PASSWORD, client_for, make_user, sso_client_for
-from tests.scim.conftest import ScimClient, patch_body, user_body
+from tests.scim.conftest import directory_for, patch_body, provision
 
 from .conftest import post_acs, start_login
 
@@ -32,17 +31,6 @@ API_MEMBERS = "/api/v1/organizations/acme/members"
 
 def _password_sign_in(client, email, password=PASSWORD):
     return client.post("/accounts/login/", {"username": email, "password": password})
-
-
-def _scim(org, admin_user):
-    _, token = directory_enable(org=org, actor=admin_user)
-    return ScimClient(org, token)
-
-
-def _provision(scim, email):
-    response = scim.post("Users", user_body(email))
-    assert response.status_code == 201, response.content
-    return response.json()["id"]
 
 
 def _sign_ins(org, user):
@@ -74,8 +62,8 @@ def _reset_mail_body(client, email):
 
 def test_leak_1_an_account_directory_sync_attaches_does_not_reach_the_org_with_its_password(
         org, enabled, admin_user, outsider):
-    scim = _scim(org, admin_user)
-    _provision(scim, outsider.email)
+    scim = directory_for(org, admin_user)
+    provision(scim, outsider.email)
     assert Membership.objects.get(org=org, user=outsider).owner_unconfirmed
     client = Client()
     # The directory cannot lock the owner out of their own account (SPEC §7) …
@@ -87,8 +75,8 @@ def test_leak_1_an_account_directory_sync_attaches_does_not_reach_the_org_with_i
 
 
 def test_leak_2_an_account_directory_sync_created_cannot_get_a_password(client, org, enabled, admin_user):
-    scim = _scim(org, admin_user)
-    _provision(scim, "dana@acme.test")
+    scim = directory_for(org, admin_user)
+    provision(scim, "dana@acme.test")
     dana = User.objects.get(email="dana@acme.test")
     assert not dana.has_usable_password()
     body = _reset_mail_body(client, dana.email)
@@ -111,8 +99,8 @@ def test_leak_2_an_account_directory_sync_created_cannot_get_a_password(client, 
 def test_leak_3_a_removed_member_the_directory_brings_back_cannot_use_the_old_password(
         client, org, member, enabled, admin_user):
     assert not Membership.objects.filter(org=org, user=member.user).exists()  # E1
-    scim = _scim(org, admin_user)
-    _provision(scim, member.user.email)
+    scim = directory_for(org, admin_user)
+    provision(scim, member.user.email)
     assert Membership.objects.filter(org=org, user=member.user).exists()
     response = _password_sign_in(client, member.user.email)
     assert response.status_code == 200
@@ -144,7 +132,7 @@ def _by_directory_create(org, admin_user, user):
     from sso.models import PendingLink
     from orgs.models import hash_secret
 
-    _provision(_scim(org, admin_user), user.email)
+    provision(directory_for(org, admin_user), user.email)
     sso_login(org=org, name_id=user.email, attributes={"email": [user.email]})
     link = PendingLink.objects.get(org=org, user=user)
     token = "known-token-for-the-test"
@@ -157,8 +145,8 @@ def _by_directory_reactivate(org, admin_user, user):
     # An account the directory created, deactivated and activated again; it holds a password
     # (as accounts could get one through the reset flow before E11).
     user.delete()
-    scim = _scim(org, admin_user)
-    user_id = _provision(scim, user.email)
+    scim = directory_for(org, admin_user)
+    user_id = provision(scim, user.email)
     scim.patch(f"Users/{user_id}", patch_body({"op": "replace", "path": "active", "value": False}))
     assert not Membership.objects.filter(org=org, user__email=user.email).exists()
     scim.patch(f"Users/{user_id}", patch_body({"op": "replace", "path": "active", "value": True}))

@@ -3,6 +3,7 @@ from django.db import transaction
 
 from orgs.errors import ServiceError
 from orgs.models import Membership
+from orgs.policy import member_add_warnings
 from orgs.services import membership_add, membership_set_database_admin
 from teams.models import Team
 from teams.services import team_member_add
@@ -49,3 +50,5 @@ class Command(BaseCommand):
             extras.append("teams: " + ", ".join(t.name for t in teams))
         self.stdout.write(f"Added {user.email} to {org.slug} as {membership.role}"
                           + (f" ({'; '.join(extras)})" if extras else "") + ".")
+        for warning in member_add_warnings(org, user):
+            self.stderr.write(self.style.WARNING(f"Warning: {warning}"))
