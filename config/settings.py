@@ -175,6 +175,13 @@ INVITATION_TTL_DAYS = 7
 # The SSO enable job removes non-admin members this many per transaction (SPEC E1).
 SSO_REMOVAL_BATCH_SIZE = env.int("SSO_REMOVAL_BATCH_SIZE", default=1000)
 
+# Refused ACS posts (SPEC §7): an organization's audit log records at most this many a window
+# per client address, and this many a window in all; past either the poster gets 429 and the
+# window's one sso.login_rejected "rejections_rate_limited" note is all that is written.
+SSO_REJECTIONS_PER_CLIENT = env.int("SSO_REJECTIONS_PER_CLIENT", default=10)
+SSO_REJECTIONS_PER_ORG = env.int("SSO_REJECTIONS_PER_ORG", default=100)
+SSO_REJECTIONS_WINDOW_SECONDS = env.int("SSO_REJECTIONS_WINDOW_SECONDS", default=60)
+
 # The built-in SAML test identity provider (/sso/test-idp/), for `demo` and development only.
 SAML_TEST_IDP = env.bool("SAML_TEST_IDP", default=False)
 PAGE_SIZE = 50

@@ -784,8 +784,31 @@ def record_test_login(*, org: Organization, tester: User | None, name_id: str, a
                      new={"name_id": name_id, "attributes": attribute_names})
 
 
+REJECTION_TEXT_MAX = 200
+REJECTIONS_RATE_LIMITED = "rejections_rate_limited"
+
+
+def _clipped(value):
+    return value[:REJECTION_TEXT_MAX] if isinstance(value, str) else value
+
+
 def record_rejection(*, org: Organization, code: str, reason: str, extra: dict | None = None) -> None:
-    """An audit event for a refused SAML response or login (its own transaction)."""
+    """An audit event for a refused SAML response or login (its own transaction). The
+    reason and the extras quote what an anonymous poster sent (a NameID, an ID), so each
+    is cut to 200 characters (SPEC §7); the code is ours. How many are written is the
+    ACS's business (sso.limits)."""
     with transaction.atomic():
         audit_record(org=org, actor=None, actor_label=IDP_LABEL, event=SSOEvents.LOGIN_REJECTED,
-                     new={"code": code, "reason": reason[:2000], **(extra or {})})
+                     new={"code": code, "reason": _clipped(reason),
+                          **{key: _clipped(value) for key, value in (extra or {}).items()}})
+
+
+def record_rejections_suppressed(*, org: Organization, scope: str, count: int, limit: int, window_seconds: int,
+                                 retry_after: int) -> None:
+    """The one note of a window after which refused ACS posts are answered 429 and not
+    recorded, so that an operator sees the attack without it filling the log."""
+    source = "from one client address" if scope == "client" else "for this organization"
+    record_rejection(org=org, code=REJECTIONS_RATE_LIMITED,
+                     reason=f"More than {limit} refused sign-in responses {source} within {window_seconds} seconds; "
+                            f"further ones are answered 429 and not recorded for the next {retry_after} seconds.",
+                     extra={"scope": scope, "count": count, "limit": limit, "window_seconds": window_seconds})

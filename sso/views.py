@@ -14,7 +14,7 @@ from accounts.views import safe_relative_path
 from orgs.errors import ServiceError
 from orgs.models import Membership, Organization
 
-from . import saml, selectors, services, sessions, state
+from . import limits, saml, selectors, services, sessions, state
 from .models import SSOConnection
 
 log = logging.getLogger(__name__)
@@ -31,12 +31,32 @@ def _error(request, *, status: int, title: str = GENERIC_FAILURE, detail: str = 
     return response
 
 
+def _record_rejection(request, org, code: str, reason: str, extra: dict | None = None) -> limits.Allowance:
+    """The audit event of a refused ACS post, while this client and the organization are
+    under their limits (SPEC §7); past them only the window's one note of it."""
+    allowance = limits.rejection_allowance(request, org)
+    if allowance.record:
+        services.record_rejection(org=org, code=code, reason=reason, extra=extra)
+    elif allowance.note is not None:
+        services.record_rejections_suppressed(org=org, **allowance.note)
+    return allowance
+
+
 def _reject(request, org, connection, code: str, reason: str, *, status: int = 400, tester=None):
     """Refuse a response: the exact reason goes to the audit log. The browser sees a
     generic page, except an administrator's test login (issue item 7), which shows
-    that same reason and what to change in the IdP."""
+    that same reason and what to change in the IdP. An organization without SSO keeps
+    no record of posts to its ACS; anonymous posters past the rejection limit get 429.
+    A test login is an administrator's, started here and used once: never limited."""
     if tester is None:
-        services.record_rejection(org=org, code=code, reason=reason)
+        if connection is not None:
+            allowance = _record_rejection(request, org, code, reason)
+            if not allowance.record:
+                response = _error(request, status=429, title="Too many failed single sign-on attempts.",
+                                  detail=f"Wait {allowance.retry_after} seconds, then start again from your "
+                                         "organization's sign-in page.", org=org)
+                response["Retry-After"] = str(allowance.retry_after)
+                return response
         return _error(request, status=status, org=org)
     services.record_rejection(org=org, code=code, reason=reason,
                               extra={"purpose": "test", "tested_by": tester.email})
@@ -224,8 +244,8 @@ def acs(request, org_slug):
         result = services.sso_login(org=org, name_id=assertion.name_id, attributes=assertion.attributes,
                                     connection=connection)
     except ServiceError as exc:
-        services.record_rejection(org=org, code=exc.code, reason=exc.message,
-                                  extra={"name_id": assertion.name_id})
+        # The IdP signed this one: its person sees why, limited or not.
+        _record_rejection(request, org, exc.code, exc.message, extra={"name_id": assertion.name_id})
         return _error(request, status=exc.status, title="You cannot sign in here with single sign-on.",
                       detail=exc.message, org=org)
     if result.status == "pending_link":

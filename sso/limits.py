@@ -1,0 +1,61 @@
+"""How many refused ACS posts an organization's audit log takes (SPEC §7: unauthenticated
+input cannot grow stored data without bound).
+
+Counted with django-ratelimit (imported only here) in the shared cache — Redis when
+REDIS_URL is set, so every web process sees the same counts: per organization and client
+address (an IPv6 client by its /64, which one host usually holds whole), and per
+organization whatever the address, each over a fixed window of
+SSO_REJECTIONS_WINDOW_SECONDS. Only rejections are counted: a valid response is never
+refused here, so people behind an attacker's NAT still sign in.
+"""
+import ipaddress
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django_ratelimit.core import get_usage
+
+from orgs.middleware import client_ip
+
+GROUP = "sso.acs_rejections"
+
+
+@dataclass(frozen=True)
+class Allowance:
+    record: bool  # write this rejection's audit event
+    retry_after: int = 0  # past a limit: seconds until its window ends
+    note: dict | None = None  # past a limit, once a window: what services.record_rejections_suppressed writes
+
+
+def _client(request) -> str:
+    address = client_ip(request)
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return "unknown"
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address) if ip.version == 6 else str(ip)
+
+
+def _usage(request, scope: str, value: str, limit: int, window: int) -> dict | None:
+    return get_usage(request, group=f"{GROUP}.{scope}", key=lambda group, request: value, rate=(limit, window),
+                     increment=True)
+
+
+def rejection_allowance(request, org) -> Allowance:
+    """Count one refused post for `org` and say whether its audit event is written."""
+    window = settings.SSO_REJECTIONS_WINDOW_SECONDS
+    scope, limit = "client", settings.SSO_REJECTIONS_PER_CLIENT
+    usage = _usage(request, scope, f"{org.pk}:{_client(request)}", limit, window)
+    if usage is not None and not usage["should_limit"]:
+        # A client past its own limit does not use up the organization's.
+        scope, limit = "organization", settings.SSO_REJECTIONS_PER_ORG
+        usage = _usage(request, scope, str(org.pk), limit, window)
+    if usage is None or not usage["should_limit"]:  # None: RATELIMIT_ENABLE is off
+        return Allowance(record=True)
+    retry_after = max(1, usage["time_left"])
+    note = None
+    if cache.add(f"{GROUP}.noted:{org.pk}:{int(time.time()) // window}", 1, timeout=window):
+        note = {"scope": scope, "count": usage["count"], "limit": limit, "window_seconds": window,
+                "retry_after": retry_after}
+    return Allowance(record=False, retry_after=retry_after, note=note)
