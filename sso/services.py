@@ -518,6 +518,7 @@ def _membership_for_sign_in(org: Organization, connection: SSOConnection, user: 
         membership = Membership.objects.filter(org=org, user=user).first()
     if membership is not None and not awaits_sso_removal(membership, connection):
         return membership
+    _refuse_unless_admitted(org, user)
     with transaction.atomic():
         if membership is not None:
             _remove_users(org, connection, [user.pk])
@@ -541,7 +542,6 @@ def _refuse_staff(user: User) -> None:
         raise SSOLoginRefused(
             "This is an operator (staff) account: operators sign in with their password at /accounts/login/, "
             "never through an organization's identity provider.", code="staff_account")
-    _refuse_unless_admitted(org, user)
 
 
 def _signed_in(org: Organization, connection: SSOConnection, user: User, name_id: str,
@@ -641,25 +641,25 @@ def _first_login(org: Organization, connection: SSOConnection, name_id: str, pro
         user = User.objects.select_for_update().get(pk=user.pk)
         if not user.is_active:
             raise SSOLoginRefused("This account is deactivated.", code="account_inactive")
+        _refuse_staff(user)
         linked = SSOIdentity.objects.select_related("org").filter(user=user).first()
         if linked is not None and linked.org_id != org.pk and SSOConnection.objects.filter(
                 org_id=linked.org_id, state=SSOConnection.State.ENABLED).exists():
             raise SSOLoginRefused(
                 f"{user.email} already signs in through {linked.org.name}'s single sign-on; an email address can "
-        _refuse_staff(user)
                 "be linked to only one SSO organization. Ask your administrator to use another address.",
                 code="linked_to_other_org",
             )
         from .selectors import tied_to_org
 
         if (linked is None or linked.org_id != org.pk) and not tied_to_org(org=org, user=user):
+            if not Membership.objects.filter(org=org, user=user).exists():
+                _refuse_unless_admitted(org, user)  # no email to confirm a sign-in the directory refuses
             _pending_link_create(org=org, user=user, name_id=name_id, profile=profile)
             return LoginResult(user=None, status="pending_link", email=user.email)
         changed = []
         for field in ("first_name", "last_name"):
             if profile[field] and not getattr(user, field):
-            if not Membership.objects.filter(org=org, user=user).exists():
-                _refuse_unless_admitted(org, user)  # no email to confirm a sign-in the directory refuses
                 setattr(user, field, profile[field])
                 changed.append(field)
         if changed:
@@ -703,12 +703,12 @@ def sso_link_confirm(*, token: str) -> LoginResult:
     if link.used_at is not None:
         raise ServiceError("This confirmation link has already been used.", code="link_used")
     org, user = link.org, link.user
+    _refuse_staff(user)
     connection = SSOConnection.objects.filter(org=org, state=SSOConnection.State.ENABLED).first()
     if connection is None:
         raise SSOLoginRefused(f"Single sign-on is no longer enabled for {org.name}.", code="sso_not_enabled")
     linked = SSOIdentity.objects.filter(user=user).exclude(org=org).select_related("org").first()
     if linked is not None and SSOConnection.objects.filter(org_id=linked.org_id,
-    _refuse_staff(user)
                                                            state=SSOConnection.State.ENABLED).exists():
         raise SSOLoginRefused(f"{user.email} already signs in through {linked.org.name}'s single sign-on.",
                               code="linked_to_other_org")
