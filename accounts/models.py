@@ -43,6 +43,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # E14: when the owner proved they control the address (the sign-up link, a password
+    # reset, a claim, an emailed SSO link confirmation, or an organization that verified
+    # the address's domain). Until then no IdP links it, no directory attaches it and it
+    # accepts no invitation.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    # E14: False for an account an organization's IdP or directory made for an address
+    # in a domain that organization did not verify. It is usable only through that
+    # organization's IdP; its owner claims it (sign-up or password reset, by an emailed
+    # link), which ends every tie made before, and only then sets a password.
+    claimed = models.BooleanField(default=True)
 
     objects = UserManager()
 
