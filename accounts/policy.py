@@ -1,8 +1,12 @@
-"""Rules other apps add to password sign-in, without accounts importing them.
+"""Rules other apps add to password sign-in and sign-out, without accounts importing them.
 
 The SSO app registers a check that refuses a password for an account that
 has signed in through its organization's IdP (SPEC E2). A check returns a
 message for the user when it refuses, or None.
+
+It also registers where signing out continues: a session an IdP made is signed
+out at that IdP too (single logout, E13). Asked before the session ends, as
+ending it forgets which IdP made it.
 """
 from config.hooks import Hooks
 
@@ -12,3 +16,12 @@ register_password_signin_check = _password_signin_checks.register
 
 def password_signin_refusal(user) -> str | None:
     return _password_signin_checks.first(user)
+
+
+_sign_out_redirects = Hooks()
+register_sign_out_redirect = _sign_out_redirects.register
+
+
+def sign_out_redirect(request):
+    """The response that continues signing out elsewhere (an HttpResponse), or None."""
+    return _sign_out_redirects.first(request)

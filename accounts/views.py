@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from .forms import ResetForm, SignInForm, SignUpForm
-from .policy import password_signin_refusal
+from .policy import password_signin_refusal, sign_out_redirect
 from .services import user_create
 
 
@@ -37,7 +37,11 @@ class SignInView(auth_views.LoginView):
 
 
 class SignOutView(auth_views.LogoutView):
-    pass
+    def post(self, request, *args, **kwargs):
+        # Asked first: logout() flushes the session, and with it which IdP made it.
+        onward = sign_out_redirect(request)
+        response = super().post(request, *args, **kwargs)
+        return onward or response
 
 
 @require_http_methods(["GET", "POST"])

@@ -19,3 +19,6 @@ class SSOEvents:
     DOMAIN_ADDED = "sso.domain_added"
     DOMAIN_VERIFIED = "sso.domain_verified"
     DOMAIN_REMOVED = "sso.domain_removed"
+    # Single logout (E13): the IdP ended sessions (how many, in `new`); the SP signing key was made.
+    LOGOUT = "sso.logout"
+    SP_KEY_CREATED = "sso.sp_key_created"

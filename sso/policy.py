@@ -3,7 +3,7 @@ and the hooks sso offers to the apps above it (at the end)."""
 from django.db.models import F, Q
 from django.utils.html import format_html
 
-from accounts.policy import register_password_signin_check
+from accounts.policy import register_password_signin_check, register_sign_out_redirect
 from config.hooks import Hooks
 from orgs.models import sso_available_for
 from orgs.policy import (register_access_annotations, register_access_block, register_invitation_block,
@@ -45,6 +45,14 @@ def members_the_enable_is_removing() -> Q:
 # E12, E13: only a session this organization's IdP made, within its lifetime, reaches it.
 register_access_annotations(sessions.access_annotations)
 register_session_gate(sessions.session_gate)
+
+
+@register_sign_out_redirect
+def sign_out_at_the_idp(request):
+    """E13 single logout: signing out of a session an IdP made continues at that IdP."""
+    from .slo import sign_out_redirect  # sso.slo reaches sso.services, which imports this module
+
+    return sign_out_redirect(request)
 
 
 @register_plan_change_block

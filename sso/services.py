@@ -10,14 +10,17 @@ import functools
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import import_module
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import connection as db
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -38,10 +41,12 @@ from .models import (
     SESSION_LIFETIME_MIN,
     AttributePreset,
     PendingLink,
+    SPKey,
     SSOCertificate,
     SSOConnection,
     SSOIdentity,
     SSORemoval,
+    SSOSession,
     VerifiedDomain,
 )
 from .selectors import awaits_sso_removal, members_awaiting_removal
@@ -812,3 +817,77 @@ def record_rejections_suppressed(*, org: Organization, scope: str, count: int, l
                      reason=f"More than {limit} refused sign-in responses {source} within {window_seconds} seconds; "
                             f"further ones are answered 429 and not recorded for the next {retry_after} seconds.",
                      extra={"scope": scope, "count": count, "limit": limit, "window_seconds": window_seconds})
+
+
+# Single logout ---------------------------------------------------------------
+
+SP_KEY_VALIDITY = timedelta(days=3650)
+
+
+def _sp_key_generate(org: Organization) -> SPKey:
+    """An RSA 2048 key and a self-signed SHA-256 certificate, named after the SP entity ID."""
+    from .saml import sp_entity_id
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    common_name = sp_entity_id(org.slug)
+    if len(common_name) > 64:  # the X.509 upper bound of a CN
+        common_name = f"Gatehouse SP {org.slug}"[:64]
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = timezone.now()
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+                   .not_valid_after(now + SP_KEY_VALIDITY).sign(key, hashes.SHA256()))
+    return SPKey(
+        org=org,
+        private_key_pem=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()).decode(),
+        certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
+        not_after=now + SP_KEY_VALIDITY,
+    )
+
+
+def sp_key_for(org: Organization) -> SPKey:
+    """The SP's signing key for `org` (logout messages, the metadata's KeyDescriptor),
+    made on first need. Two requests that both find none both make one; the one-to-one
+    constraint keeps the first written and the other reads it."""
+    existing = SPKey.objects.filter(org=org).first()
+    if existing is not None:
+        return existing
+    made = _sp_key_generate(org)
+    try:
+        with transaction.atomic():
+            made.save()
+            audit_record(org=org, actor=None, event=SSOEvents.SP_KEY_CREATED, target_label="SP signing key",
+                         new={"not_after": made.not_after.isoformat()})
+    except IntegrityError:
+        return SPKey.objects.get(org=org)
+    return made
+
+
+def _end_sessions(session_keys: list[str]) -> None:
+    """Delete these Django sessions, through the configured session engine (a cached
+    engine forgets its cache copy too), and the SSO index rows of them."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for session_key in session_keys:
+        store(session_key=session_key).delete()
+    SSOSession.objects.filter(session_key__in=session_keys).delete()
+
+
+@transaction.atomic
+def sso_logout(*, org: Organization, name_id: str, session_indexes: tuple = (), request_id: str = "") -> int:
+    """Single logout the organization's IdP asked for (E13): end the Gatehouse sessions its
+    sign-ins made for `name_id` — only those of `session_indexes` when the request names
+    any. Returns how many ended (none is still a success for the IdP)."""
+    rows = SSOSession.objects.filter(org=org, name_id=name_id)
+    if session_indexes:
+        rows = rows.filter(session_index__in=session_indexes)
+    found = list(rows.values_list("session_key", "user_id"))
+    session_keys = sorted({key for key, _ in found})
+    _end_sessions(session_keys)
+    users = {user_id for _, user_id in found}
+    user = User.objects.filter(pk=users.pop()).first() if len(users) == 1 else None
+    audit_record(org=org, actor=None, actor_label=IDP_LABEL, event=SSOEvents.LOGOUT, target=user,
+                 target_label="" if user else name_id[:254],
+                 new={"name_id": name_id[:512], "session_indexes": [i[:256] for i in session_indexes[:10]],
+                      "sessions_ended": len(session_keys), "request_id": request_id[:256]})
+    return len(session_keys)

@@ -15,8 +15,10 @@ an ordinary request.
 import time
 from datetime import datetime, timedelta
 
+from django.contrib.auth.signals import user_logged_out
 from django.db import connection as db
 from django.db.models import F, OuterRef, Subquery
+from django.dispatch import receiver
 from django.utils import timezone
 
 from config import sql
@@ -82,6 +84,22 @@ def unbind(session) -> None:
     """Forget every IdP binding of this session (signing out)."""
     if SESSION_KEY in session:
         del session[SESSION_KEY]
+
+
+def latest_binding(session) -> tuple[int, dict] | None:
+    """(organization id, binding) of the most recent IdP sign-in this session holds, or None."""
+    found = [(int(org_id), binding) for org_id, binding in _bindings(session).items()
+             if isinstance(binding, dict) and org_id.isdigit()]
+    return max(found, key=lambda item: item[1].get("at", 0)) if found else None
+
+
+@receiver(user_logged_out)
+def forget_on_sign_out(sender, request, **kwargs) -> None:
+    """Signing out (before the session is flushed) drops this session's SSOSession rows:
+    an IdP's LogoutRequest later has nothing of it left to end."""
+    session = getattr(request, "session", None)
+    if session is not None and session.session_key and _bindings(session):
+        SSOSession.objects.filter(session_key=session.session_key).delete()
 
 
 def access_annotations() -> dict:

@@ -28,6 +28,7 @@ STATE_COOKIE = "gh_sso_state"
 STATE_TTL_SECONDS = 10 * 60
 _STATE_PREFIX = "sso:state:"
 _REPLAY_PREFIX = "sso:assertion:"
+_LOGOUT_REPLAY_PREFIX = "sso:logout:"
 # Kept at least this long even when the assertion claims a shorter life (clock skew).
 MIN_REPLAY_SECONDS = 10 * 60
 
@@ -40,12 +41,17 @@ def cookie_is_secure() -> bool:
     return settings.BASE_URL.startswith("https://")
 
 
+def new_relay_state() -> str:
+    return secrets.token_urlsafe(32)
+
+
 def state_create(*, org_slug: str, request_id: str, next_url: str, purpose: str = "login",
-                 browser_secret: str, started_by: int | None = None) -> str:
-    """Store a login's state; returns the RelayState value to send to the IdP.
+                 browser_secret: str, started_by: int | None = None, relay_state: str | None = None) -> str:
+    """Store a login's (or a logout's) state; returns the RelayState value to send to the IdP.
     `started_by`: the administrator who started a test login (the IdP's POST carries
-    no session cookie, so the ACS learns who tests from here)."""
-    relay_state = secrets.token_urlsafe(32)
+    no session cookie, so the ACS learns who tests from here). `relay_state`: one drawn
+    with new_relay_state beforehand, when the message that carries it is signed."""
+    relay_state = relay_state or new_relay_state()
     cache.set(
         _STATE_PREFIX + _hash(relay_state),
         {"org": org_slug, "request_id": request_id, "next": next_url, "purpose": purpose,
@@ -91,11 +97,22 @@ def set_state_cookie(response, value: str) -> None:
 
 
 def assertion_first_use(*, org_slug: str, assertion_id: str, not_on_or_after: datetime | None) -> bool:
-    """True the first time an assertion ID is seen for this organization; False on replay.
-    `cache.add` is atomic (Redis SET NX), so concurrent replays cannot both pass."""
+    """True the first time an assertion ID is seen for this organization; False on replay."""
     now = datetime.now(dt_timezone.utc)
     ttl = MIN_REPLAY_SECONDS
     if not_on_or_after is not None:
         # Until the assertion expires, plus the library's 300 s clock drift allowance.
         ttl = max(ttl, int((not_on_or_after - now).total_seconds()) + 300)
-    return cache.add(_REPLAY_PREFIX + _hash(f"{org_slug}:{assertion_id}"), 1, timeout=ttl)
+    return _first_use(_REPLAY_PREFIX, org_slug, assertion_id, ttl)
+
+
+def logout_message_first_use(*, org_slug: str, message_id: str, max_age_seconds: int) -> bool:
+    """True the first time a LogoutRequest or LogoutResponse ID is seen for this organization.
+    Kept as long as a message may be accepted (`max_age_seconds`: its IssueInstant's limit,
+    clock skew included), and at least MIN_REPLAY_SECONDS."""
+    return _first_use(_LOGOUT_REPLAY_PREFIX, org_slug, message_id, max(MIN_REPLAY_SECONDS, max_age_seconds + 300))
+
+
+def _first_use(prefix: str, org_slug: str, message_id: str, ttl: int) -> bool:
+    """`cache.add` is atomic (Redis SET NX), so concurrent replays cannot both pass."""
+    return cache.add(prefix + _hash(f"{org_slug}:{message_id}"), 1, timeout=ttl)

@@ -35,6 +35,10 @@ def sso_url() -> str:
     return f"{settings.BASE_URL}/sso/test-idp/sso/"
 
 
+def slo_url() -> str:
+    return f"{settings.BASE_URL}/sso/test-idp/slo/"
+
+
 def _key_dir() -> Path:
     return Path(getattr(settings, "SAML_TEST_IDP_DIR", settings.BASE_DIR / "var" / "test_idp"))
 
@@ -131,6 +135,8 @@ def metadata_xml() -> str:
         f'  <md:IDPSSODescriptor protocolSupportEnumeration="{SAMLP}" WantAuthnRequestsSigned="false">\n'
         f'    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{body}'
         f'</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>\n'
+        f'    <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" '
+        f'Location="{html.escape(slo_url())}"/>\n'
         f'    <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>\n'
         f'    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" '
         f'Location="{html.escape(sso_url())}"/>\n'
@@ -221,3 +227,111 @@ def initiate_view(request, org_slug):
                               first_name="", last_name="", in_response_to=None)
         return _auto_post(acs, body, "")
     return render(request, "sso/test_idp.html", {"users": _demo_users(), "initiate": True, "acs": acs})
+
+
+# Single logout ----------------------------------------------------------------
+#
+# The SP's LogoutRequest arrives in the HTTP-Redirect binding, signed over the query
+# string with the SP's key (its certificate is the one in the SP's metadata; this IdP,
+# living in the same project, reads it where the metadata does). The answer is a
+# LogoutResponse in the same binding, signed with this IdP's key by `cryptography`.
+
+RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+_MAX_LOGOUT_BYTES = 64 * 1024
+
+
+def _sp_of(issuer: str) -> tuple[str, str]:
+    """(organization slug, the SP's signing certificate PEM) for an SP entity ID of this site."""
+    from .models import SPKey
+
+    prefix, suffix = f"{settings.BASE_URL}/sso/", "/metadata/"
+    slug = issuer[len(prefix):-len(suffix)] if issuer.startswith(prefix) and issuer.endswith(suffix) else ""
+    if not slug or "/" in slug:
+        raise ValueError("This test IdP serves this Gatehouse site only.")
+    key = SPKey.objects.filter(org__slug=slug).first()
+    if key is None:
+        raise ValueError("The SP has no signing certificate yet.")
+    return slug, key.certificate_pem
+
+
+def _signed_query_parts(query_string: str, kind: str) -> tuple[bytes, dict]:
+    """The octets a Redirect-binding signature covers, as received, and the decoded parameters."""
+    from urllib.parse import unquote_plus
+
+    raw = {}
+    for part in query_string.split("&"):
+        name, _, value = part.partition("=")
+        if name in raw:
+            raise ValueError(f"{name} appears twice.")
+        raw[name] = value
+    signed = "&".join(f"{name}={raw[name]}" for name in (kind, "RelayState", "SigAlg") if name in raw)
+    return signed.encode("latin-1"), {name: unquote_plus(value) for name, value in raw.items()}
+
+
+def verify_logout_request(query_string: str) -> dict:
+    """The SP's signed LogoutRequest: (slug, request ID, NameID, SessionIndex, RelayState)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    signed, params = _signed_query_parts(query_string, "SAMLRequest")
+    if params.get("SigAlg") != RSA_SHA256 or not params.get("Signature"):
+        raise ValueError("The LogoutRequest must be signed with RSA-SHA256.")
+    inflater = zlib.decompressobj(-15)
+    xml = inflater.decompress(base64.b64decode(params["SAMLRequest"], validate=True), _MAX_LOGOUT_BYTES)
+    if inflater.unconsumed_tail:
+        raise ValueError("The LogoutRequest is too large.")
+    parsed = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    if parsed.tag != f"{{{SAMLP}}}LogoutRequest" or parsed.get("Destination") != slo_url():
+        raise ValueError("Not a LogoutRequest for this IdP.")
+    slug, certificate = _sp_of(parsed.findtext(f"{{{SAML}}}Issuer") or "")
+    x509.load_pem_x509_certificate(certificate.encode()).public_key().verify(
+        base64.b64decode(params["Signature"], validate=True), signed, padding.PKCS1v15(), hashes.SHA256())
+    return {"slug": slug, "request_id": parsed.get("ID") or "", "name_id": parsed.findtext(f"{{{SAML}}}NameID") or "",
+            "session_index": parsed.findtext(f"{{{SAMLP}}}SessionIndex") or "",
+            "relay_state": params.get("RelayState", "")}
+
+
+def build_logout_response(*, destination: str, in_response_to: str) -> bytes:
+    now = datetime.now(timezone.utc)
+    response = etree.Element(f"{{{SAMLP}}}LogoutResponse", nsmap={"samlp": SAMLP, "saml": SAML},
+                             ID=f"_{uuid.uuid4().hex}", Version="2.0", IssueInstant=_ts(now),
+                             Destination=destination, InResponseTo=in_response_to)
+    etree.SubElement(response, f"{{{SAML}}}Issuer").text = entity_id()
+    status = etree.SubElement(response, f"{{{SAMLP}}}Status")
+    etree.SubElement(status, f"{{{SAMLP}}}StatusCode", Value="urn:oasis:names:tc:SAML:2.0:status:Success")
+    return etree.tostring(response)
+
+
+def redirect_binding_query(kind: str, xml: bytes, relay_state: str) -> str:
+    """`kind=…&RelayState=…&SigAlg=…&Signature=…`: deflated, base64, signed with this IdP's key."""
+    from urllib.parse import quote_plus
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    deflater = zlib.compressobj(wbits=-15)
+    encoded = base64.b64encode(deflater.compress(xml) + deflater.flush()).decode()
+    query = f"{kind}={quote_plus(encoded)}"
+    if relay_state:
+        query += f"&RelayState={quote_plus(relay_state)}"
+    query += f"&SigAlg={quote_plus(RSA_SHA256)}"
+    key = serialization.load_pem_private_key(keypair()[0], password=None)
+    signature = key.sign(query.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{query}&Signature={quote_plus(base64.b64encode(signature).decode())}"
+
+
+@require_http_methods(["GET"])
+def slo_view(request):
+    """The SP's LogoutRequest → "Signed out at the test IdP", and a link back to the SP's
+    single logout URL carrying this IdP's signed LogoutResponse."""
+    _require_enabled()
+    try:
+        logout = verify_logout_request(request.META.get("QUERY_STRING", ""))
+    except Exception as exc:  # noqa: BLE001 — any bad request is the caller's input
+        return HttpResponseBadRequest(f"Not a valid LogoutRequest: {html.escape(str(exc))}")
+    sls = f"{settings.BASE_URL}/sso/{logout['slug']}/sls/"
+    query = redirect_binding_query("SAMLResponse", build_logout_response(destination=sls,
+                                                                         in_response_to=logout["request_id"]),
+                                   logout["relay_state"])
+    return render(request, "sso/test_idp_logout.html", {"logout": logout, "return_url": f"{sls}?{query}"})

@@ -287,9 +287,12 @@ def _test_result(request, org, connection, assertion, *, tester=None):
 
 @require_GET
 def metadata(request, org_slug):
-    if not Organization.objects.filter(slug=org_slug).exists():
+    org = Organization.objects.filter(slug=org_slug).first()
+    if org is None:
         raise Http404("No such organization.")
-    return HttpResponse(saml.sp_metadata_xml(org_slug), content_type="application/samlmetadata+xml")
+    # The SP signing key (single logout) is made here on the first request, once per organization.
+    return HttpResponse(saml.sp_metadata_xml(org_slug, services.sp_key_for(org).certificate_pem),
+                        content_type="application/samlmetadata+xml")
 
 
 @require_http_methods(["GET", "POST"])

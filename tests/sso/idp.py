@@ -1,14 +1,17 @@
 """A small, independent identity provider for tests: builds SAML responses with
 lxml and signs them with signxml (never python3-saml), so the SP code under
-test is checked against another implementation."""
+test is checked against another implementation. Logout messages too: see
+"Single logout" below."""
 import base64
 import uuid
+import zlib
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from urllib.parse import quote_plus, unquote_plus, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml import XMLSigner
@@ -18,6 +21,9 @@ SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+RSA_SHA1 = "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
+SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 
 
 @lru_cache(maxsize=None)
@@ -56,7 +62,8 @@ class TestIdP:
 
     def assertion_element(self, *, name_id, audience, recipient, in_response_to=None, attributes=None,
                           not_before=None, not_on_or_after=None, assertion_id=None, issuer=None,
-                          include_audience=True, session_not_on_or_after=None):
+                          include_audience=True, session_not_on_or_after=None,
+                          name_id_format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"):
         now = datetime.now(timezone.utc)
         not_before = not_before or now - timedelta(minutes=1)
         not_on_or_after = not_on_or_after or now + timedelta(minutes=5)
@@ -67,7 +74,7 @@ class TestIdP:
         etree.SubElement(a, f"{{{DS}}}Signature", nsmap={"ds": DS}, Id="placeholder")
         subject = etree.SubElement(a, f"{{{SAML}}}Subject")
         nid = etree.SubElement(subject, f"{{{SAML}}}NameID",
-                               Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress")
+                               Format=name_id_format)
         nid.text = name_id
         sc = etree.SubElement(subject, f"{{{SAML}}}SubjectConfirmation",
                               Method="urn:oasis:names:tc:SAML:2.0:cm:bearer")
@@ -136,3 +143,116 @@ class TestIdP:
 
     def encoded(self, **kwargs) -> str:
         return base64.b64encode(self.response(**kwargs)).decode()
+
+    # Single logout: messages built with lxml, bindings as below the class.
+
+    def logout_request(self, *, org_slug, name_id, session_indexes=(), base_url="http://testserver",
+                       destination=None, issuer=None, message_id=None, issue_instant=None, not_on_or_after=None,
+                       placeholder=True, name_id_comment=False):
+        """`placeholder`: where the enveloped signature goes (schema order); False for the Redirect binding."""
+        root = _logout_base("LogoutRequest", issuer=self.entity_id if issuer is None else issuer,
+                            destination=f"{base_url}/sso/{org_slug}/sls/" if destination is None else destination,
+                            message_id=message_id, issue_instant=issue_instant, placeholder=placeholder,
+                            NotOnOrAfter=_ts(not_on_or_after) if not_on_or_after else None)
+        nid = etree.SubElement(root, f"{{{SAML}}}NameID",
+                               Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress")
+        if name_id_comment:
+            local, _, domain = name_id.partition("@")
+            nid.text = f"{local}@evil.test"
+            nid.append(etree.Comment(""))
+            nid[-1].tail = domain
+        else:
+            nid.text = name_id
+        for index in session_indexes:
+            etree.SubElement(root, f"{{{SAMLP}}}SessionIndex").text = index
+        return root
+
+    def logout_response(self, *, org_slug, in_response_to, status=SUCCESS, base_url="http://testserver",
+                        destination=None, issuer=None, message_id=None, issue_instant=None, placeholder=True):
+        root = _logout_base("LogoutResponse", issuer=self.entity_id if issuer is None else issuer,
+                            destination=f"{base_url}/sso/{org_slug}/sls/" if destination is None else destination,
+                            message_id=message_id, issue_instant=issue_instant, placeholder=placeholder,
+                            InResponseTo=in_response_to)
+        status_element = etree.SubElement(root, f"{{{SAMLP}}}Status")
+        etree.SubElement(status_element, f"{{{SAMLP}}}StatusCode", Value=status)
+        return root
+
+    def redirect_query(self, kind, root, *, relay_state=None, sign=True, sha1=False, key_name=None,
+                       sig_alg=None) -> str:
+        """The HTTP-Redirect binding's query string: deflated, base64, signed over the octets sent."""
+        xml = root if isinstance(root, bytes) else etree.tostring(root)
+        query = f"{kind}={quote_plus(base64.b64encode(deflate(xml)).decode())}"
+        if relay_state is not None:
+            query += f"&RelayState={quote_plus(relay_state)}"
+        if not sign:
+            return query
+        query += f"&SigAlg={quote_plus(sig_alg or (RSA_SHA1 if sha1 else RSA_SHA256))}"
+        key_pem = keypair(key_name)[0] if key_name else self.key_pem
+        signature = sign_query(query, key_pem, sha1=sha1)
+        return f"{query}&Signature={quote_plus(base64.b64encode(signature).decode())}"
+
+    def post_body(self, root, *, sign=True, sha1=False, key_name=None, relay_state=None,
+                  kind="SAMLRequest") -> dict:
+        """The HTTP-POST binding's form: the message with an enveloped signature, base64."""
+        if sign:
+            root = self.sign(root, sha1=sha1, key_name=key_name)
+        else:
+            placeholder = root.find(f"{{{DS}}}Signature")
+            if placeholder is not None:
+                root.remove(placeholder)
+        body = {kind: base64.b64encode(etree.tostring(root)).decode()}
+        if relay_state is not None:
+            body["RelayState"] = relay_state
+        return body
+
+
+# Single logout ---------------------------------------------------------------
+# LogoutRequest/LogoutResponse built with lxml; the HTTP-POST binding signed with
+# signxml (enveloped), the HTTP-Redirect binding deflated with zlib and signed with
+# `cryptography` (RSA PKCS#1 v1.5) over the query string — never python3-saml.
+
+
+def deflate(data: bytes) -> bytes:
+    deflater = zlib.compressobj(wbits=-15)
+    return deflater.compress(data) + deflater.flush()
+
+
+def inflate(data: bytes) -> bytes:
+    return zlib.decompress(data, -15)
+
+
+def sign_query(query: str, key_pem: bytes, *, sha1=False) -> bytes:
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    return key.sign(query.encode(), padding.PKCS1v15(), hashes.SHA1() if sha1 else hashes.SHA256())
+
+
+def verify_query(query: str, signature: bytes, cert_pem: str) -> None:
+    """Raises unless `signature` is an RSA-SHA256 signature of `query` by `cert_pem`'s key."""
+    x509.load_pem_x509_certificate(cert_pem.encode()).public_key().verify(
+        signature, query.encode(), padding.PKCS1v15(), hashes.SHA256())
+
+
+def split_redirect(url: str, kind: str) -> dict:
+    """A Redirect-binding URL → its raw signed octets, decoded parameters and inflated XML root."""
+    query = urlsplit(url).query
+    raw = dict(part.split("=", 1) for part in query.split("&"))
+    signed = "&".join(f"{name}={raw[name]}" for name in (kind, "RelayState", "SigAlg") if name in raw)
+    values = {name: unquote_plus(value) for name, value in raw.items()}
+    xml = inflate(base64.b64decode(values[kind]))
+    return {"signed": signed, "values": values, "root": etree.fromstring(xml),
+            "signature": base64.b64decode(values.get("Signature", ""))}
+
+
+def _logout_base(tag, *, issuer, destination, message_id, issue_instant, placeholder, **attrs):
+    now = datetime.now(timezone.utc)
+    fields = {"ID": message_id or f"_l{uuid.uuid4().hex}", "Version": "2.0",
+              "IssueInstant": _ts(issue_instant or now)}
+    if destination is not False:
+        fields["Destination"] = destination
+    fields.update({k: v for k, v in attrs.items() if v is not None})
+    root = etree.Element(f"{{{SAMLP}}}{tag}", nsmap={"samlp": SAMLP, "saml": SAML}, **fields)
+    if issuer is not False:
+        etree.SubElement(root, f"{{{SAML}}}Issuer").text = issuer
+    if placeholder:
+        etree.SubElement(root, f"{{{DS}}}Signature", nsmap={"ds": DS}, Id="placeholder")
+    return root
