@@ -84,3 +84,18 @@ register_member_add_warning = _member_add_warnings.register
 
 def member_add_warnings(org, user) -> list[str]:
     return [warning for warning in _member_add_warnings.answers(org, user) if warning]
+
+
+# What other apps show next to each member on the members page: a provider takes
+# (org, memberships of one page) and returns {membership id: {name: value}}, in a
+# constant number of queries (one per page, not one per member).
+_member_details = Hooks()
+register_member_details = _member_details.register
+
+
+def member_details(org, memberships) -> dict:
+    merged: dict = {}
+    for details in _member_details.answers(org, memberships):
+        for membership_id, values in details.items():
+            merged.setdefault(membership_id, {}).update(values)
+    return merged

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from teams.selectors import teams_by_membership
 
+from . import policy
 from .access import org_view
 from .errors import ServiceError
 from .forms import (
@@ -137,7 +138,8 @@ def _render_members(request, *, status: int = 200):
                     source=request.POST if request.method == "POST" else None)
     memberships = list(page.object_list)
     teams = teams_by_membership(org=org, membership_ids=[m.pk for m in memberships])
-    rows = [{"membership": m, "teams": teams.get(m.pk, [])} for m in memberships]
+    details = policy.member_details(org, memberships)
+    rows = [{"membership": m, "teams": teams.get(m.pk, []), **details.get(m.pk, {})} for m in memberships]
     return render(request, "orgs/members.html", {
         "page": page,
         "rows": rows,

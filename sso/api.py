@@ -46,6 +46,8 @@ class SSOStateSerializer(serializers.Serializer):
     first_name_attribute = serializers.CharField(allow_blank=True)
     last_name_attribute = serializers.CharField(allow_blank=True)
     allow_idp_initiated = serializers.BooleanField()
+    subject_attribute = serializers.CharField(
+        allow_blank=True, help_text="The attribute holding the IdP's persistent subject (E15); empty: the NameID.")
     session_lifetime_hours = serializers.IntegerField(
         allow_null=True, help_text="How long a session the IdP made opens the organization (E13); null if not set up.")
     single_logout = serializers.BooleanField(help_text="On when the IdP's logout URL (idp_slo_url) is set.")
@@ -68,6 +70,7 @@ class SSOConfigureSerializer(serializers.Serializer):
     first_name_attribute = serializers.CharField(required=False, max_length=255, allow_blank=True)
     last_name_attribute = serializers.CharField(required=False, max_length=255, allow_blank=True)
     allow_idp_initiated = serializers.BooleanField(required=False)
+    subject_attribute = serializers.CharField(required=False, max_length=255, allow_blank=True)
     session_lifetime_hours = serializers.IntegerField(required=False, min_value=services.SESSION_LIFETIME_HOURS[0],
                                                       max_value=services.SESSION_LIFETIME_HOURS[-1])
 
@@ -112,6 +115,7 @@ def sso_state(org) -> dict:
         "first_name_attribute": connection.first_name_attribute if connection else "",
         "last_name_attribute": connection.last_name_attribute if connection else "",
         "allow_idp_initiated": connection.allow_idp_initiated if connection else False,
+        "subject_attribute": connection.subject_attribute if connection else "",
         "session_lifetime_hours": summary["session_lifetime_hours"] if summary else None,
         "single_logout": bool(summary and summary["single_logout"]),
         "certificates": [{"id": c.pk, "subject": c.subject, "sha256_fingerprint": c.sha256_fingerprint,
@@ -136,7 +140,8 @@ class SSOView(OrgScopedAPIView):
     def put(self, request, org_slug):
         data = dict(self.validated(SSOConfigureSerializer))
         extra = {k: data.pop(k) for k in ("attribute_preset", "email_attribute", "first_name_attribute",
-                                          "last_name_attribute", "allow_idp_initiated") if k in data}
+                                          "last_name_attribute", "allow_idp_initiated", "subject_attribute")
+                 if k in data}
         if "session_lifetime_hours" in data:
             extra["session_lifetime"] = timedelta(hours=data.pop("session_lifetime_hours"))
         if "metadata_xml" in data:

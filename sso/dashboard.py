@@ -6,10 +6,12 @@ from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.http import Http404
+from django.views.decorators.http import require_http_methods, require_POST
 
 from orgs.access import org_view
 from orgs.errors import ServiceError
+from orgs.selectors import member_get
 
 from . import saml, services
 from .models import AttributePreset, SSOConnection
@@ -35,6 +37,8 @@ def _mapping_kwargs(post) -> dict:
                 kwargs[name] = post[name]
     if "allow_idp_initiated_present" in post:
         kwargs["allow_idp_initiated"] = _bool(post.get("allow_idp_initiated"))
+    if "subject_attribute" in post:
+        kwargs["subject_attribute"] = post["subject_attribute"]
     return kwargs
 
 
@@ -171,3 +175,19 @@ def test_connection(request):
         messages.error(request, "Configure your identity provider first.")
         return redirect(f"/orgs/{request.org.slug}/settings/authentication/")
     return _start_flow(request, request.org, connection, next_url="/", purpose="test")
+
+
+@org_view(admin=True)
+@require_POST
+def identity_unlink(request, membership_id):
+    """E15: an administrator unlinks a member's IdP identity (Settings › Members)."""
+    membership = member_get(org=request.org, membership_id=membership_id)
+    if membership is None:
+        raise Http404("No such member.")
+    if services.sso_identity_unlink(org=request.org, actor=request.user, membership=membership):
+        messages.success(request, f"Unlinked {membership.user.email}'s identity at the identity provider: their next "
+                                  "sign-in through it links the identity it presents.")
+    else:
+        messages.info(request, f"{membership.user.email} had no linked identity.")
+    page = request.POST.get("page", "")
+    return redirect(f"/orgs/{request.org.slug}/settings/members/" + (f"?page={page}" if page.isdigit() else ""))

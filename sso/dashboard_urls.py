@@ -6,4 +6,5 @@ app_name = "sso_dashboard"
 
 urlpatterns = [
     path("", dashboard.authentication, name="authentication"),
+    path("identities/<int:membership_id>/unlink/", dashboard.identity_unlink, name="identity_unlink"),
 ]

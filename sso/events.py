@@ -15,6 +15,8 @@ class SSOEvents:
     LOGIN_REJECTED = "sso.login_rejected"
     LINK_PENDING = "sso.link_pending"
     LINK_CONFIRMED = "sso.link_confirmed"
+    IDENTITY_CONFLICT = "sso.identity_conflict"
+    IDENTITY_UNLINKED = "sso.identity_unlinked"
     TEST_LOGIN = "sso.test_login"
     DOMAIN_ADDED = "sso.domain_added"
     DOMAIN_VERIFIED = "sso.domain_verified"

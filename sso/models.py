@@ -58,6 +58,10 @@ class SSOConnection(TimestampedModel):
     last_name_attribute = models.CharField(max_length=255, default="lastName")
     # Okta dashboard tiles post unsolicited responses; accepted only when this is on.
     allow_idp_initiated = models.BooleanField(default=False)
+    # E15: the attribute whose value is the IdP's persistent subject, bound at the first
+    # sign-in (e.g. Entra's object ID claim). Empty: the NameID, which must then not be
+    # transient.
+    subject_attribute = models.CharField(max_length=255, blank=True)
     # E13: a session this IdP made reaches the organization this long (capped by the
     # assertion's SessionNotOnOrAfter), then the next request goes through the IdP again.
     session_lifetime = models.DurationField(default=SESSION_LIFETIME_DEFAULT)
@@ -116,7 +120,11 @@ class SSOIdentity(TimestampedModel):
 
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sso_identities")
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identity")
+    # The IdP's subject this account is bound to in `org` (E15): the NameID, or the
+    # connection's subject attribute. Another subject naming the account is refused
+    # until an administrator unlinks this one.
     name_id = models.CharField(max_length=512)
+    name_id_format = models.CharField(max_length=256, blank=True)
     # Set at the first login through the IdP; from then on, while the
     # organization enforces SSO, password sign-in is refused (E2).
     first_sso_login_at = models.DateTimeField(null=True, blank=True)

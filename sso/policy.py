@@ -7,10 +7,11 @@ from accounts.policy import register_password_signin_check, register_sign_out_re
 from config.hooks import Hooks
 from orgs.models import sso_available_for
 from orgs.policy import (register_access_annotations, register_access_block, register_invitation_block,
-                         register_member_add_warning, register_plan_change_block, register_session_gate)
+                         register_member_add_warning, register_member_details, register_plan_change_block,
+                         register_session_gate)
 
 from . import sessions
-from .models import SSOConnection
+from .models import SSOConnection, SSOIdentity
 from .selectors import removed_by_enable, sso_is_enabled, sso_only_org
 
 
@@ -73,6 +74,20 @@ def warn_staff_in_an_sso_organization(org, user) -> str | None:
                 f"will refuse this account and a password session does not open {org.name}'s pages. Add a "
                 "non-staff account instead.")
     return None
+
+
+@register_member_details
+def linked_identities(org, memberships) -> dict:
+    """E15: each member's identity at this organization's IdP, and where an administrator
+    unlinks it (one query for the page)."""
+    user_ids = [membership.user_id for membership in memberships]
+    identities = {identity.user_id: identity for identity in SSOIdentity.objects.filter(org=org, user_id__in=user_ids)}
+    return {membership.pk: {
+        "sso_identity": identities[membership.user_id],
+        # "…:nameid-format:persistent" → "persistent"; a subject attribute's value has no format.
+        "sso_identity_format": identities[membership.user_id].name_id_format.rpartition(":")[2],
+        "sso_unlink_url": f"/orgs/{org.slug}/settings/authentication/identities/{membership.pk}/unlink/",
+    } for membership in memberships if membership.user_id in identities}
 
 
 # Hooks sso offers -----------------------------------------------------------------

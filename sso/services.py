@@ -124,6 +124,7 @@ def _connection_snapshot(connection: SSOConnection) -> dict:
         "first_name_attribute": connection.first_name_attribute,
         "last_name_attribute": connection.last_name_attribute,
         "allow_idp_initiated": connection.allow_idp_initiated,
+        "subject_attribute": connection.subject_attribute,
         "session_lifetime_seconds": int(connection.session_lifetime.total_seconds()),
         "certificates": [c.sha256_fingerprint for c in connection.certificates.all()],
     }
@@ -147,7 +148,7 @@ def sso_configure(*, org: Organization, actor: User | None, idp_entity_id: str |
                   certificates: list[str] | None = None, attribute_preset: str | None = None,
                   email_attribute: str | None = None, first_name_attribute: str | None = None,
                   last_name_attribute: str | None = None, allow_idp_initiated: bool | None = None,
-                  session_lifetime: timedelta | None = None) -> SSOConnection:
+                  session_lifetime: timedelta | None = None, subject_attribute: str | None = None) -> SSOConnection:
     """Create or change the IdP configuration. Arguments left None stay as they are;
     `certificates` replaces the set (one or two, for rotation); `session_lifetime` is
     how long a session this IdP made reaches the organization (E13)."""
@@ -180,7 +181,7 @@ def sso_configure(*, org: Organization, actor: User | None, idp_entity_id: str |
             connection.first_name_attribute = mapping["first_name"]
             connection.last_name_attribute = mapping["last_name"]
     for name, value in (("email_attribute", email_attribute), ("first_name_attribute", first_name_attribute),
-                        ("last_name_attribute", last_name_attribute)):
+                        ("last_name_attribute", last_name_attribute), ("subject_attribute", subject_attribute)):
         if value is not None:
             value = value.strip()
             if len(value) > 255 or (name == "email_attribute" and not value):
@@ -480,17 +481,59 @@ def mapped_profile(connection: SSOConnection, name_id: str, attributes: dict) ->
     }
 
 
-def _link_identity(*, org: Organization, user: User, name_id: str) -> SSOIdentity:
+TRANSIENT_NAME_ID = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
+
+
+class IdentityConflict(SSOLoginRefused):
+    """E15: another subject names an account already bound to one in this organization."""
+
+    code = "identity_conflict"
+
+    def __init__(self, *, org: Organization, user: User, bound: str, presented: str):
+        super().__init__(
+            f"{user.email} is already linked to another identity at {org.name}'s identity provider. An "
+            f"administrator of {org.name} must unlink the previous identity (Settings › Members) before this one "
+            "can sign in.")
+        self.org, self.user, self.bound, self.presented = org, user, bound, presented
+
+
+def login_subject(connection: SSOConnection, name_id: str, name_id_format: str, attributes: dict) -> str:
+    """The IdP's subject a sign-in binds the account to (E15): the connection's subject
+    attribute when it names one, else the NameID, which must not be transient (a new
+    value at every sign-in would bind nothing)."""
+    if connection.subject_attribute:
+        values = attributes.get(connection.subject_attribute) or []
+        subject = values[0] if values and isinstance(values[0], str) else ""
+        if not subject.strip() or len(subject) > 512:
+            raise SSOLoginRefused(
+                f"Your identity provider did not send the attribute “{connection.subject_attribute}” that "
+                "identifies you; ask your administrator to check the SSO configuration.", code="subject_missing")
+        return subject.strip()
+    if name_id_format == TRANSIENT_NAME_ID:
+        raise SSOLoginRefused(
+            "Your identity provider sent a transient NameID, which changes at every sign-in; the organization's "
+            "administrator must set a persistent subject attribute in the SSO settings (or make the IdP send a "
+            "persistent or email NameID).", code="transient_name_id")
+    return name_id
+
+
+def _link_identity(*, org: Organization, user: User, name_id: str, name_id_format: str = "") -> SSOIdentity:
+    """Bind the account to the IdP subject `name_id` in `org` (E15): a first binding, or the
+    move of a link from an organization that no longer enforces SSO; never a second
+    subject in the same organization (IdentityConflict, until an administrator unlinks)."""
     now = timezone.now()
     identity = SSOIdentity.objects.select_for_update().filter(user=user).first()
     if identity is None:
-        identity = SSOIdentity.objects.create(org=org, user=user, name_id=name_id, first_sso_login_at=now,
-                                              last_sso_login_at=now)
+        identity = SSOIdentity.objects.create(org=org, user=user, name_id=name_id, name_id_format=name_id_format,
+                                              first_sso_login_at=now, last_sso_login_at=now)
     else:
+        if identity.org_id == org.pk and identity.name_id != name_id:
+            raise IdentityConflict(org=org, user=user, bound=identity.name_id, presented=name_id)
         if identity.org_id != org.pk:
             identity.org = org
             identity.first_sso_login_at = now
         identity.name_id = name_id
+        identity.name_id_format = name_id_format or identity.name_id_format
         identity.first_sso_login_at = identity.first_sso_login_at or now
         identity.last_sso_login_at = now
         identity.save()
@@ -562,18 +605,26 @@ def _login_event(org: Organization, user: User, membership: Membership, name_id:
 
 
 def sso_login(*, org: Organization, name_id: str, attributes: dict,
-              connection: SSOConnection | None = None) -> LoginResult:
+              connection: SSOConnection | None = None, name_id_format: str = "") -> LoginResult:
     """Sign-in through this organization's IdP, after the response has been validated
     (against `connection`, which the ACS passes on so it is not read twice)."""
     if connection is None or connection.org_id != org.pk:
         connection = SSOConnection.objects.select_related("org").filter(org=org).first()
     if connection is None or not connection.is_enabled:
         raise SSOLoginRefused(f"Single sign-on is not enabled for {org.name}.", code="sso_not_enabled")
+    subject = login_subject(connection, name_id, name_id_format, attributes)
     profile = mapped_profile(connection, name_id, attributes)
-    returning = _returning_account(org, name_id)
+    returning = _returning_account(org, subject)
     if returning is not None:
-        return _returning_login(org, connection, *returning, name_id=name_id, profile=profile)
-    return _first_login(org, connection, name_id, profile)
+        return _returning_login(org, connection, *returning, name_id=subject, profile=profile)
+    try:
+        return _first_login(org, connection, subject, profile, name_id_format=name_id_format)
+    except IdentityConflict as conflict:  # _first_login's transaction is rolled back; this is recorded
+        with transaction.atomic():
+            audit_record(org=org, actor=None, actor_label=IDP_LABEL, event=SSOEvents.IDENTITY_CONFLICT,
+                         target=conflict.user, target_label=conflict.user.email,
+                         old={"subject": conflict.bound}, new={"subject": conflict.presented[:512]})
+        raise
 
 
 @functools.cache
@@ -633,7 +684,8 @@ def _db_datetime(value):
 
 
 @transaction.atomic
-def _first_login(org: Organization, connection: SSOConnection, name_id: str, profile: dict) -> LoginResult:
+def _first_login(org: Organization, connection: SSOConnection, name_id: str, profile: dict, *,
+                 name_id_format: str = "") -> LoginResult:
     """Every sign-in but a returning one: just-in-time accounts (E3), linking an
     existing account (E9 and the hostile-IdP guard), deactivated accounts."""
     identity = SSOIdentity.objects.select_related("user").filter(org=org, name_id=name_id).first()
@@ -672,7 +724,7 @@ def _first_login(org: Organization, connection: SSOConnection, name_id: str, pro
     else:
         user = User.objects.create_user(profile["email"], None, first_name=profile["first_name"],
                                         last_name=profile["last_name"])
-    _link_identity(org=org, user=user, name_id=name_id)
+    _link_identity(org=org, user=user, name_id=name_id, name_id_format=name_id_format)
     return _signed_in(org, connection, user, name_id)
 
 
@@ -719,7 +771,7 @@ def sso_link_confirm(*, token: str) -> LoginResult:
                               code="linked_to_other_org")
     link.used_at = timezone.now()
     link.save(update_fields=["used_at"])
-    _link_identity(org=org, user=user, name_id=link.name_id)
+    _link_identity(org=org, user=user, name_id=link.name_id)  # IdentityConflict: rolled back, link unused
     membership = _membership_for_sign_in(org, connection, user)
     confirmed = membership.owner_unconfirmed  # attached by the directory; its owner agrees now
     if confirmed:
@@ -728,6 +780,26 @@ def sso_link_confirm(*, token: str) -> LoginResult:
     audit_record(org=org, actor=user, event=SSOEvents.LINK_CONFIRMED, target=membership, target_label=user.email,
                  new={"name_id": link.name_id, **({"membership_confirmed": True} if confirmed else {})})
     return LoginResult(user=user, status="signed_in", email=user.email)
+
+
+@transaction.atomic
+def sso_identity_unlink(*, org: Organization, actor: User | None, membership: Membership) -> bool:
+    """E15: forget which IdP subject the member is bound to here, so the next sign-in binds
+    anew (the way past an identity conflict, after an IdP re-created the user). Their
+    sessions from this IdP end with it; an administrator is on their password again until
+    their next IdP sign-in (E2). False when nothing was linked."""
+    identity = SSOIdentity.objects.select_for_update().filter(org=org, user_id=membership.user_id).first()
+    if identity is None:
+        return False
+    audit_record(org=org, actor=actor, event=SSOEvents.IDENTITY_UNLINKED, target=membership,
+                 target_label=membership.user.email,
+                 old={"subject": identity.name_id, "format": identity.name_id_format,
+                      "first_sso_login_at": identity.first_sso_login_at.isoformat()
+                      if identity.first_sso_login_at else None})
+    identity.delete()
+    _end_sessions(list(SSOSession.objects.filter(org=org, user_id=membership.user_id)
+                       .values_list("session_key", flat=True)))
+    return True
 
 
 # Verified domains ------------------------------------------------------------

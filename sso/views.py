@@ -242,7 +242,7 @@ def acs(request, org_slug):
 
     try:
         result = services.sso_login(org=org, name_id=assertion.name_id, attributes=assertion.attributes,
-                                    connection=connection)
+                                    connection=connection, name_id_format=assertion.name_id_format)
     except ServiceError as exc:
         # The IdP signed this one: its person sees why, limited or not.
         _record_rejection(request, org, exc.code, exc.message, extra={"name_id": assertion.name_id})
