@@ -5,6 +5,8 @@ from django.utils.html import strip_tags
 
 from .models import User, normalize_email
 from .policy import password_signin_refusal
+from .services import user_email_link_send
+from .tokens import CLAIM
 
 
 class SignInForm(AuthenticationForm):
@@ -31,14 +33,18 @@ class SignUpForm(forms.Form):
     def __init__(self, *args, fixed_email: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fixed_email = fixed_email
+        # An unclaimed account for this address (E14): invisible here; signing up claims it.
+        self.account_to_claim: User | None = None
         if fixed_email:
             self.fields["email"].initial = fixed_email
             self.fields["email"].disabled = True
 
     def clean_email(self):
         email = normalize_email(self.fixed_email or self.cleaned_data["email"])
-        if User.objects.filter(email=email).exists():
+        existing = User.objects.filter(email=email).first()
+        if existing is not None and existing.claimed:
             raise forms.ValidationError("An account with this email already exists. Sign in instead.")
+        self.account_to_claim = existing
         return email
 
     def clean(self):
@@ -61,7 +67,9 @@ class ResetForm(PasswordResetForm):
 
     An account that must sign in through its organization's IdP (E11) gets an email
     that says so and carries no reset link; the page shown after asking is the same
-    for every address, so it reveals nothing more than sign-up does."""
+    for every address, so it reveals nothing more than sign-up does. An unclaimed
+    account (E14) gets its claim link instead, even when its IdP enforces SSO: the
+    claim ends that tie before any password is set."""
 
     def get_users(self, email):
         email = normalize_email(email)
@@ -69,6 +77,9 @@ class ResetForm(PasswordResetForm):
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
                   html_email_template_name=None):
+        if not context["user"].claimed:
+            user_email_link_send(user=context["user"], purpose=CLAIM)
+            return
         refusal = password_signin_refusal(context["user"])
         if refusal:
             context = {key: value for key, value in context.items() if key not in ("uid", "token")}

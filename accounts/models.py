@@ -3,6 +3,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 def normalize_email(email: str) -> str:
@@ -69,6 +70,22 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    # A session holds this hash from its sign-in and ends when it no longer matches. An
+    # unclaimed account's sessions were made by a stranger organization's IdP: claiming
+    # it (claimed becomes True) changes the hash and so ends them all, without a search
+    # through every session. A claimed account's hash is Django's own.
+    def get_session_auth_hash(self):
+        return self._while_unclaimed(super().get_session_auth_hash())
+
+    def get_session_auth_fallback_hash(self):
+        for fallback in super().get_session_auth_fallback_hash():
+            yield self._while_unclaimed(fallback)
+
+    def _while_unclaimed(self, session_hash: str) -> str:
+        if self.claimed:
+            return session_hash
+        return salted_hmac("accounts.User.unclaimed_session", session_hash, algorithm="sha256").hexdigest()
 
     @property
     def display_name(self) -> str:

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
@@ -7,6 +9,9 @@ from config import sql
 from orgs.errors import Conflict, ServiceError
 
 from .models import User, normalize_email
+from .signals import account_claimed
+from .tasks import send_email_link
+from .tokens import email_link_wanted
 
 
 def clean_email(email: str) -> str:
@@ -23,16 +28,65 @@ def clean_email(email: str) -> str:
 
 @transaction.atomic
 def user_create(*, email: str, password: str | None = None, first_name: str = "", last_name: str = "",
-                is_staff: bool = False) -> User:
+                is_staff: bool = False, email_verified: bool = False) -> User:
+    """`email_verified`: the caller vouches for the address (the operator's create_user, a
+    sign-up through an invitation mailed to it); otherwise it waits for its link (E14)."""
     email = clean_email(email)
     if User.objects.filter(email=email).exists():
         raise Conflict(f"An account with the email {email} already exists.", code="email_taken")
     try:
         with transaction.atomic():
             return User.objects.create_user(email, password, first_name=first_name, last_name=last_name,
-                                            is_staff=is_staff)
+                                            is_staff=is_staff,
+                                            email_verified_at=timezone.now() if email_verified else None)
     except IntegrityError:
         raise Conflict(f"An account with the email {email} already exists.", code="email_taken") from None
+
+
+@transaction.atomic
+def user_verify_email(*, user: User) -> User:
+    """E14: the owner proved they read mail at the address (the verification link, or a
+    password reset link that set a password). An unclaimed account is never merely
+    verified: its owner claims it (user_claim), which ends the ties a stranger made."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.claimed:
+        raise ServiceError("This account must be claimed first: ask for a password reset for its address.",
+                           code="account_unclaimed")
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+    return user
+
+
+@transaction.atomic
+def user_claim(*, user: User) -> User:
+    """E14, the one way past E11: the owner of the address takes over an account an
+    organization's IdP or directory made. Every tie made before ends first, in this
+    transaction (receivers of `account_claimed`), then the account is claimed and its
+    address verified; its sessions end with it (User.get_session_auth_hash). Setting a
+    password is the caller's next step."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.claimed:
+        return user
+    account_claimed.send(sender=User, user=user)
+    user.claimed = True
+    user.email_verified_at = timezone.now()
+    user.save(update_fields=["claimed", "email_verified_at"])
+    return user
+
+
+def user_email_link_send(*, user: User, purpose: str, next_path: str = "") -> bool:
+    """Mail a verification or claim link (accounts.tokens) after commit; at most one per
+    account and purpose every EMAIL_LINK_RESEND_SECONDS, so the form that asks cannot
+    flood a mailbox. False when none is sent: too soon, or none is wanted (an address
+    already verified, an account already claimed)."""
+    if not email_link_wanted(user, purpose):
+        return False
+    if not cache.add(f"accounts:email_link:{purpose}:{user.pk}", 1, timeout=settings.EMAIL_LINK_RESEND_SECONDS):
+        return False
+    user_id = user.pk
+    transaction.on_commit(lambda: send_email_link.delay(user_id=user_id, purpose=purpose, next_path=next_path))
+    return True
 
 
 def _last_login_update(user: User) -> tuple[str, list]:

@@ -172,6 +172,10 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Gatehouse <no-reply@gatehouse.localhost>")
 
 INVITATION_TTL_DAYS = 7
+# Links mailed to an account's address (E14): verify it, or claim an unclaimed account. They
+# work once and for this many days; one is sent per account and purpose at most this often.
+EMAIL_LINK_TTL_DAYS = env.int("EMAIL_LINK_TTL_DAYS", default=3)
+EMAIL_LINK_RESEND_SECONDS = env.int("EMAIL_LINK_RESEND_SECONDS", default=60)
 # The SSO enable job removes non-admin members this many per transaction (SPEC E1).
 SSO_REMOVAL_BATCH_SIZE = env.int("SSO_REMOVAL_BATCH_SIZE", default=1000)
 

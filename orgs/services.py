@@ -188,17 +188,20 @@ def membership_set_database_admin(*, org: Organization, membership: Membership, 
 
 @transaction.atomic
 def membership_remove(*, org: Organization, membership: Membership, actor: User | None, reason: str = "removed",
-                      by_directory: bool = False, actor_label: str | None = None) -> bool:
+                      by_directory: bool = False, actor_label: str | None = None, force: bool = False) -> bool:
     """Remove a membership: its role, database-administrator grant and team
     memberships go with it (SPEC E5, E6); credentials the member made stay (E7).
     Access ends at once: every request checks the membership row. Returns
-    False when the membership was already gone."""
+    False when the membership was already gone. `force` removes a directory-managed
+    member or the last administrator too: only for a membership that was never its
+    account owner's (membership_remove_for_claim)."""
     try:
         membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk, org=org)
     except Membership.DoesNotExist:
         return False
-    _refuse_manual_edit_of_directory_member(membership, by_directory)
-    if membership.role == Role.ADMIN and _admin_count(org) <= 1:
+    if not force:
+        _refuse_manual_edit_of_directory_member(membership, by_directory)
+    if not force and membership.role == Role.ADMIN and _admin_count(org) <= 1:
         raise Conflict("An organization needs at least one administrator; add another before this one leaves.",
                        code="last_admin")
     old = {"role": membership.role, "database_admin": membership.is_database_admin}
@@ -231,6 +234,20 @@ def membership_remove_batch(*, org: Organization, user_ids: list, actor: User | 
     ])
     Membership.objects.filter(pk__in=[m.pk for m in rows]).delete()
     return [m.user_id for m in rows]
+
+
+@transaction.atomic
+def membership_remove_for_claim(*, user: User) -> int:
+    """E14: the owner of the address claims an unclaimed account. Its memberships were made
+    by organizations that did not verify the address (their IdP or directory), never by
+    its owner, so every one ends — directory-managed ones and a last administrator too —
+    with one `member.removed` event (reason `account_claimed`) in each organization.
+    Nothing else is revoked: credentials the account made stay (E7). Returns how many."""
+    memberships = list(Membership.objects.select_for_update().select_related("org").filter(user=user).order_by("pk"))
+    for membership in memberships:
+        membership_remove(org=membership.org, membership=membership, actor=user, reason="account_claimed",
+                          actor_label="account owner", force=True)
+    return len(memberships)
 
 
 def membership_leave(*, org: Organization, user: User) -> bool:
@@ -371,6 +388,11 @@ def invitation_accept(*, token: str, user: User) -> Membership:
         raise NotAllowed(
             f"This invitation is for {invitation.email}; sign in with that address to accept it.",
             code="invitation_email_mismatch",
+        )
+    if user.email_verified_at is None:  # E14: verified before tied
+        raise NotAllowed(
+            f"Verify your email address first: open the link we sent to {user.email}, then accept the invitation.",
+            code="email_unverified",
         )
     org = invitation.org
     existing = Membership.objects.filter(org=org, user=user).first()

@@ -319,6 +319,8 @@ def invitation_accept_view(request, token: str):
     here = reverse("orgs:invitation_accept", kwargs={"token": token})
     user = request.user
     mismatch = user.is_authenticated and user.email != invitation.email.strip().lower()
+    # E14: the invited account accepts once its address is verified; the page offers the link.
+    unverified = user.is_authenticated and not mismatch and user.email_verified_at is None
     if request.method == "POST":
         if not user.is_authenticated:
             return redirect(reverse("accounts:login") + "?" + urlencode({"next": here}))
@@ -327,19 +329,22 @@ def invitation_accept_view(request, token: str):
         except InvitationInvalid as exc:
             return _invitation_error(request, exc, 400)
         except ServiceError as exc:
-            return _invitation_error(request, exc, exc.status, invitation)
-        request.session["current_org"] = membership.org.slug
-        messages.success(request, f"Welcome to {membership.org.name}.")
-        return redirect("orgs:members", org_slug=membership.org.slug)
+            if exc.code != "email_unverified":
+                return _invitation_error(request, exc, exc.status, invitation)
+        else:
+            request.session["current_org"] = membership.org.slug
+            messages.success(request, f"Welcome to {membership.org.name}.")
+            return redirect("orgs:members", org_slug=membership.org.slug)
     from accounts.models import User
 
     return render(request, "orgs/invitation_accept.html", {
         "invitation": invitation,
         "mismatch": mismatch,
+        "unverified": unverified,
         "next_query": urlencode({"next": here}),
         "account_exists": (not user.is_authenticated
                            and User.objects.filter(email=invitation.email.strip().lower()).exists()),
-    }, status=403 if mismatch else 200)
+    }, status=403 if mismatch or (unverified and request.method == "POST") else 200)
 
 
 # Databases and passwords -----------------------------------------------------

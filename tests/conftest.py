@@ -2,6 +2,7 @@
 an outsider who administers the second."""
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import User
 from orgs.models import Membership, Organization, Plan
@@ -24,6 +25,8 @@ def _fast_hashing_and_fresh_cache(settings):
 
 
 def make_user(email: str, password: str | None = PASSWORD, **fields) -> User:
+    """A usable account: its address verified (E14) unless the test passes email_verified_at=None."""
+    fields.setdefault("email_verified_at", timezone.now())
     return User.objects.create_user(email, password, **fields)
 
 

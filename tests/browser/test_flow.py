@@ -39,6 +39,15 @@ def test_sign_up_invite_accept_team_token_remove(live_server, new_context, eager
     admin = new_context().new_page()
     admin.on("dialog", lambda dialog: dialog.accept())
     sign_up(admin, base, "alice@example.test", "Alice")
+    # …confirms her address with the emailed link (E14: GET shows a button, the POST verifies)…
+    admin.wait_for_url(re.compile(r"/accounts/verify-email/$"))
+    assert "Check your email" in admin.inner_text("h1")
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["alice@example.test"]
+    verify_link = re.search(r"https?://\S+/accounts/verify-email/\S+/", mail.outbox[0].body).group(0)
+    admin.goto(base + urlsplit(verify_link).path)
+    admin.click("button:has-text('Verify alice@example.test')")
+    assert "is verified" in admin.inner_text(".messages")
+    mail.outbox.clear()
     admin.click("text=Create an organization")
     admin.fill("#id_name", "Browser Co")
     admin.fill("#id_slug", "browser-co")

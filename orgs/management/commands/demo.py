@@ -1,6 +1,7 @@
 from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from orgs.models import DatabasePassword, Membership, Organization, Plan
@@ -54,7 +55,7 @@ class Command(BaseCommand):
         users = {}
         for email, first, last, *_ in ADMINS + MEMBERS:
             user = User.objects.filter(email=email).first() or User.objects.create_user(
-                email, DEMO_PASSWORD, first_name=first, last_name=last
+                email, DEMO_PASSWORD, first_name=first, last_name=last, email_verified_at=timezone.now()
             )
             users[email] = user
         owner = users[ADMINS[0][0]]
