@@ -4,6 +4,7 @@
     python3 dev.py run     # set up, load the demo, serve on http://localhost:8000
     python3 dev.py test    # set up and run the whole test suite (extra args go to pytest)
     python3 dev.py bench [name …]   # the benchmarks in bench/ (all, or the named ones)
+    python3 dev.py screenshots      # refresh the committed screenshots/ (Chromium; the tests write var/screenshots/)
 
 Setting up means: a virtualenv in .venv with the pinned requirements
 (requirements.lock), reinstalled only when that file changes.
@@ -97,6 +98,10 @@ def main() -> int:
         return test(rest)
     if command == "bench":
         return bench(rest)
+    if command == "screenshots":
+        setup()
+        return sh(PY, "-m", "pytest", "-q", "tests/browser", *rest,
+                  env={**os.environ, "SCREENSHOTS_DIR": str(ROOT / "screenshots"), "REQUIRE_BROWSER": "1"})
     if command == "setup":
         setup()
         return 0

@@ -6,10 +6,8 @@ edit is refused."""
 import json
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 
 from accounts.models import User
 from orgs.models import Membership, Plan
@@ -19,15 +17,12 @@ from sso.services import sso_configure, sso_enable
 from teams.models import Team, TeamMember
 from teams.services import team_create
 
-OUT = Path(django_settings.BASE_DIR) / "screenshots"
+from .conftest import shot
+from django.utils import timezone
+
 PASSWORD = "a long enough passphrase 42"
 SLUG = "acme"
 SCIM_JSON = "application/scim+json"
-
-
-def shot(page, name):
-    OUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
 
 
 def scim(base, token, method, path, body=None):
@@ -55,7 +50,8 @@ def sso_org(settings, live_server, tmp_path):
     hand-made team that enabling Directory Sync will clear."""
     settings.BASE_URL = live_server.url
     settings.SAML_TEST_IDP_DIR = tmp_path / "test_idp"
-    ada = User.objects.create_user("ada@acme.test", PASSWORD, first_name="Ada", last_name="Lovelace")
+    ada = User.objects.create_user("ada@acme.test", PASSWORD, first_name="Ada", last_name="Lovelace",
+                                   email_verified_at=timezone.now())
     org = organization_create(slug=SLUG, name="Acme Corp", creator=ada, plan=Plan.ENTERPRISE)
     _, cert_pem = test_idp.keypair()
     sso_configure(org=org, actor=ada, idp_entity_id=test_idp.entity_id(), idp_sso_url=test_idp.sso_url(),

@@ -1,9 +1,8 @@
-"""Saves a full-page PNG of every dashboard page into screenshots/, so anyone can look at the
-product without running it: `python3 -m pytest tests/browser -k screenshots` (uses .venv's pytest)."""
-from pathlib import Path
+"""Saves a full-page PNG of every dashboard page, so anyone can look at the product without
+running it. A test run writes them to the ignored var/screenshots/; `python3 dev.py
+screenshots` refreshes the committed screenshots/."""
 
 import pytest
-from django.conf import settings
 
 from accounts.models import User
 from orgs.models import Membership, Plan
@@ -20,7 +19,10 @@ from orgs.services import (
 )
 from teams.services import team_create, team_member_add
 
-OUT = Path(settings.BASE_DIR) / "screenshots"
+from .conftest import SCREENSHOTS
+from django.utils import timezone
+
+OUT = SCREENSHOTS
 PASSWORD = "a long enough passphrase 42"
 PEOPLE = [("grace@acme.test", "Grace", "Hopper"), ("linus@acme.test", "Linus", "Torvalds"),
           ("margaret@acme.test", "Margaret", "Hamilton"), ("ken@acme.test", "Ken", "Thompson"),
@@ -29,12 +31,14 @@ PEOPLE = [("grace@acme.test", "Grace", "Hopper"), ("linus@acme.test", "Linus", "
 
 
 def build_demo_world():
-    ada = User.objects.create_user("ada@acme.test", PASSWORD, first_name="Ada", last_name="Lovelace")
+    ada = User.objects.create_user("ada@acme.test", PASSWORD, first_name="Ada", last_name="Lovelace",
+                                   email_verified_at=timezone.now())
     org = organization_create(slug="acme", name="Acme Corp", creator=ada, plan=Plan.SCALER_PRO, sso_addon=True)
     organization_create(slug="side-project", name="Side Project", creator=ada)
     members = {}
     for i, (email, first, last) in enumerate(PEOPLE):
-        user = User.objects.create_user(email, PASSWORD, first_name=first, last_name=last)
+        user = User.objects.create_user(email, PASSWORD, first_name=first, last_name=last,
+                                        email_verified_at=timezone.now())
         members[email] = membership_add(org=org, user=user, role="admin" if i == 0 else "member", actor=ada)
     membership_set_database_admin(org=org, membership=members["linus@acme.test"], value=True, actor=ada)
     Membership.objects.filter(pk=members["frances@acme.test"].pk).update(directory_managed=True)
@@ -72,7 +76,7 @@ def sign_in(page, base, email):
 
 @pytest.mark.django_db(transaction=True)
 def test_screenshots(live_server, new_context):
-    OUT.mkdir(exist_ok=True)
+    OUT.mkdir(parents=True, exist_ok=True)
     base = live_server.url
     org, backend, invitation_token = build_demo_world()
     saved = []

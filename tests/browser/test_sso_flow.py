@@ -12,13 +12,12 @@ metadata. DEBUG is on, as under `python dev.py run` (the test IdP's home), which
 administrator save an `http://` IdP URL.
 """
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
-from django.conf import settings as django_settings
 from django.core import mail
+from django.utils import timezone
 
 from accounts.models import User
 from orgs.models import Membership, Plan
@@ -29,7 +28,8 @@ from sso.models import SSOConnection
 from teams.models import TeamMember
 from teams.services import team_create, team_member_add
 
-OUT = Path(django_settings.BASE_DIR) / "screenshots"
+from .conftest import shot
+
 PASSWORD = "a long enough passphrase 42"
 SLUG = "acme"
 
@@ -62,10 +62,13 @@ def queued_removals(monkeypatch):
 
 
 def build_world():
-    ada = User.objects.create_user("ada@acme.test", PASSWORD, first_name="Ada", last_name="Lovelace")
+    ada = User.objects.create_user("ada@acme.test", PASSWORD, first_name="Ada", last_name="Lovelace",
+                                   email_verified_at=timezone.now())
     org = organization_create(slug=SLUG, name="Acme Corp", creator=ada, plan=Plan.ENTERPRISE)
-    linus = User.objects.create_user("linus@acme.test", PASSWORD, first_name="Linus", last_name="Torvalds")
-    ken = User.objects.create_user("ken@acme.test", PASSWORD, first_name="Ken", last_name="Thompson")
+    linus = User.objects.create_user("linus@acme.test", PASSWORD, first_name="Linus", last_name="Torvalds",
+                                     email_verified_at=timezone.now())
+    ken = User.objects.create_user("ken@acme.test", PASSWORD, first_name="Ken", last_name="Thompson",
+                                   email_verified_at=timezone.now())
     linus_m = membership_add(org=org, user=linus, role=Membership.Role.MEMBER, actor=ada)
     membership_add(org=org, user=ken, role=Membership.Role.MEMBER, actor=ada)
     membership_set_database_admin(org=org, membership=linus_m, value=True, actor=ada)
@@ -74,11 +77,6 @@ def build_world():
     database = database_create(org=org, name="production", actor=ada)
     database_password_create(org=org, database=database, name="linus-app", access="read_write", actor=linus)
     return org
-
-
-def shot(page, name):
-    OUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
 
 
 def sign_in_with_password(page, base, email):
