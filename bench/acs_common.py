@@ -2,6 +2,7 @@
 against the built-in test IdP (signxml, independent of the SP code), and responses
 signed by it. Import after django.setup()."""
 import base64
+from django.utils import timezone
 
 SLUG = "bench-acs"
 
@@ -17,7 +18,7 @@ def prepare(users: int):
 
     org = Organization.objects.filter(slug=SLUG).first()
     if org is None:
-        admin = User.objects.create_user("bench-admin@bench.test", "x" * 12)
+        admin = User.objects.create_user("bench-admin@bench.test", "x" * 12, email_verified_at=timezone.now())
         org = organization_create(slug=SLUG, name="Bench ACS", creator=admin, plan=Plan.ENTERPRISE)
     admin = User.objects.get(email="bench-admin@bench.test")
     # The test IdP's key is new each run (a fresh temporary directory): trust it again.

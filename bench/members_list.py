@@ -34,6 +34,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import Resolver404, resolve  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from orgs.models import Membership, Organization, Plan, ServiceToken  # noqa: E402
@@ -48,7 +49,8 @@ PAGE = 50
 
 
 def ensure_org(members: int) -> Organization:
-    admin = User.objects.filter(email=ADMIN_EMAIL).first() or User.objects.create_user(ADMIN_EMAIL, None)
+    admin = User.objects.filter(email=ADMIN_EMAIL).first() or User.objects.create_user(ADMIN_EMAIL, None,
+                                                                                       email_verified_at=timezone.now())
     org = Organization.objects.filter(slug=SLUG).first()
     if org is None:
         org = organization_create(slug=SLUG, name="Bench 50k", creator=admin, plan=Plan.ENTERPRISE)

@@ -32,6 +32,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN", "COMMIT")
 
@@ -59,7 +60,7 @@ def make_directory(prefix="bench"):
     from sso.models import SSOConnection
 
     run = uuid.uuid4().hex[:8]
-    admin = User.objects.create_user(f"admin-{run}@bench.test", None)
+    admin = User.objects.create_user(f"admin-{run}@bench.test", None, email_verified_at=timezone.now())
     org = organization_create(slug=f"{prefix}-{run}", name=f"{prefix} {run}", creator=admin, plan=Plan.ENTERPRISE)
     # Benchmark setup: SSO's end state, without its IdP round trip.
     SSOConnection.objects.create(org=org, idp_entity_id="https://idp.bench", idp_sso_url="https://idp.bench/sso",

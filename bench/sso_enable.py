@@ -29,6 +29,7 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 
 def main():
@@ -47,7 +48,7 @@ def main():
     slug = "bench-sso-enable"
     Organization.objects.filter(slug=slug).delete()
     User.objects.filter(email__endswith="@bench-enable.test").delete()
-    admin = User.objects.create_user("admin@bench-enable.test", None)
+    admin = User.objects.create_user("admin@bench-enable.test", None, email_verified_at=timezone.now())
     org = organization_create(slug=slug, name="Bench enable", creator=admin, plan=Plan.ENTERPRISE)
     _, cert = test_idp.keypair()
     sso_configure(org=org, actor=admin, idp_entity_id="https://idp.bench.test/", idp_sso_url="https://idp.bench.test/sso",

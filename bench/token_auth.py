@@ -30,6 +30,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from orgs.models import Organization, Plan, ServiceToken, hash_secret  # noqa: E402
@@ -46,7 +47,8 @@ def secret_for(i: int) -> str:
 
 
 def ensure_tokens(count: int) -> Organization:
-    admin = User.objects.filter(email=ADMIN_EMAIL).first() or User.objects.create_user(ADMIN_EMAIL, None)
+    admin = User.objects.filter(email=ADMIN_EMAIL).first() or User.objects.create_user(ADMIN_EMAIL, None,
+                                                                                       email_verified_at=timezone.now())
     org = Organization.objects.filter(slug=SLUG).first() or organization_create(
         slug=SLUG, name="Bench tokens", creator=admin, plan=Plan.ENTERPRISE)
     have = ServiceToken.objects.filter(org=org, name__startswith="bench-").count()

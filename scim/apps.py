@@ -17,5 +17,11 @@ class ScimConfig(AppConfig):
         from .receivers import on_sso_member_joined
 
         sso_member_joined.connect(on_sso_member_joined, dispatch_uid="scim.attach_sso_joined_member")
+        # E14: a claim takes the account away from every directory.
+        from accounts.signals import account_claimed
+
+        from .receivers import detach_claimed_account
+
+        account_claimed.connect(detach_claimed_account, dispatch_uid="scim.detach_claimed_account")
         # The directory's audit event names; the block on hand-made teams (DS3, DS5).
         from . import policy, services  # noqa: F401

@@ -28,3 +28,12 @@ def on_sso_member_joined(sender=None, *, org, user, membership, **kwargs):
     from .services import directory_user_attach_membership
 
     directory_user_attach_membership(org=org, user=user, membership=membership)
+
+
+def detach_claimed_account(sender=None, *, user, **kwargs) -> None:
+    """`accounts.signals.account_claimed` (E14): a directory that attached or created this
+    account before its owner claimed it no longer holds it; its directory users stay
+    (the IdP reads them back) without the account, as for a user pushed with no email."""
+    from .services import directory_users_release_account
+
+    directory_users_release_account(user=user)

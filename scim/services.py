@@ -10,18 +10,21 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User, normalize_email
+from config import sql
 from config.sql import insert_sql
 from orgs.audit import Events as OrgEvents
 from orgs.audit import audit_record, audit_row, register_events
 from orgs.errors import Conflict, NotAllowed, NotFound, ServiceError
 from orgs.models import Membership, Organization, hash_secret, new_secret
-from sso.models import SSORemoval
 from orgs.services import (
     membership_add,
     membership_change_role,
     membership_mark_directory_managed,
     membership_remove,
 )
+from sso.models import SSORemoval, VerifiedDomain
+from sso.selectors import domain_verified_by, tied_to_org
+from sso.services import domain_owner_takes_over, new_account_state
 from teams.models import Team, TeamMember
 from teams.services import team_create, team_delete, team_rename
 
@@ -214,22 +217,38 @@ def _managed_role(directory: Directory, fields: resources.UserFields) -> str | N
     return None
 
 
-def _account_for(email: str, fields: resources.UserFields, *, seen: bool = False) -> tuple[User, bool]:
-    """The account with this email, created without a usable password if there is none;
-    and whether it was created here (DirectoryUser.created_account). Provisioning mostly
-    meets new people, so the INSERT comes first: one query then. A caller that has just
-    met the account (`seen`) reads it first instead."""
-    if seen:
-        account = User.objects.filter(email=email).first()
-        if account is not None:
-            return account, False
-        # Deleted since: create it as for anyone new.
-    try:
-        with transaction.atomic():
-            return User.objects.create_user(email, None, first_name=fields.given_name[:150],
-                                            last_name=fields.family_name[:150]), True
-    except IntegrityError:
-        return User.objects.get(email=email), False
+def _account_for(org: Organization, email: str, fields: resources.UserFields, *,
+                 seen: bool = False) -> tuple[User | None, bool]:
+    """The account with this email, created without a usable password if there is none
+    (claimed only in a domain this organization verified, E14); and whether it was
+    created here (DirectoryUser.created_account). An existing account the directory may
+    not attach (E14: unverified, or another organization's unclaimed account) gives None:
+    the directory user then holds no account, as for a user pushed with no email.
+    Provisioning mostly meets new people, so the INSERT comes first: one query then. A
+    caller that has just met the account (`seen`) reads it first instead."""
+    account = User.objects.filter(email=email).first() if seen else None
+    if account is None:
+        try:
+            with transaction.atomic():
+                return User.objects.create_user(email, None, first_name=fields.given_name[:150],
+                                                last_name=fields.family_name[:150],
+                                                **new_account_state(org=org, email=email)), True
+        except IntegrityError:
+            account = User.objects.get(email=email)
+    return _attachable(org, account), False
+
+
+def _attachable(org: Organization, account: User) -> User | None:
+    """E14: an existing account this organization's directory may hold. In a domain the
+    organization verified, it outranks any other (domain_owner_takes_over); otherwise
+    the address must be verified, and an unclaimed account only by the organization it
+    is tied to. An attachable account with no tie here still waits for its owner's
+    agreement (Membership.owner_unconfirmed, in _activate)."""
+    if domain_verified_by(org=org, email=account.email):
+        return domain_owner_takes_over(org=org, user=account)
+    if account.claimed:
+        return account if account.email_verified_at is not None else None
+    return account if tied_to_org(org=org, user=account) else None
 
 
 def _reset_if_awaiting_sso_removal(org: Organization, user: User) -> bool:
@@ -364,7 +383,7 @@ def scim_user_create(*, org: Organization, directory: Directory, fields: resourc
             if directory_user is not None:
                 return directory_user
             met_account = True
-        account, created_account = _account_for(fields.email, fields, seen=met_account)
+        account, created_account = _account_for(org, fields.email, fields, seen=met_account)
     directory_user = _new_directory_user(org, fields, account, created_account)
     if fields.active:
         _activate(org, directory, directory_user, fields, new=True)
@@ -405,8 +424,17 @@ def _provision_new_account(org: Organization, directory: Directory,
                    last_name=fields.family_name[:150])
     account.set_unusable_password()
     directory_user = _new_directory_user(org, fields, account, created_account=True)
+    # E14, as new_account_state decides it: claimed, its address verified, only in a domain
+    # this organization verified; read by the statement itself (no query of its own).
+    column = {name: connection.ops.quote_name(VerifiedDomain._meta.get_field(name).column)
+              for name in ("org", "domain", "verified_at")}
+    verified = (f"verified AS (SELECT EXISTS (SELECT 1 FROM {sql.table(VerifiedDomain)} WHERE {column['org']} = %s "
+                f"AND {column['domain']} = %s AND {column['verified_at']} IS NOT NULL) AS yes)",
+                [org.pk, account.email.rpartition("@")[2]])
     # Each CTE: (name, INSERT statement, its parameters); every one ends RETURNING id.
-    ctes = [("account", *insert_sql(account, on_conflict_do_nothing=True))]
+    ctes = [("account", *insert_sql(account, on_conflict_do_nothing=True, select_from=["verified"],
+                                    claimed="verified.yes",
+                                    email_verified_at="CASE WHEN verified.yes THEN CURRENT_TIMESTAMP END"))]
     membership = None
     if fields.active:
         # As _activate → membership_add make it for an account the directory created:
@@ -435,13 +463,13 @@ def _provision_new_account(org: Organization, directory: Directory,
         user_created, select_from=["directory_user", "member_added"] if membership else ["directory_user"],
         target_id="directory_user.id::text")))
     statement = (
-        "WITH " + ",\n".join(f"{name} AS ({sql} RETURNING id)" for name, sql, _ in ctes)
-        + f"\nSELECT account.id, {'membership.id' if membership else 'NULL'}, directory_user.id"
-        + f" FROM account, directory_user{', membership' if membership else ''}"
+        "WITH " + verified[0] + ",\n" + ",\n".join(f"{name} AS ({insert} RETURNING id)" for name, insert, _ in ctes)
+        + f"\nSELECT account.id, {'membership.id' if membership else 'NULL'}, directory_user.id, verified.yes"
+        + f" FROM account, directory_user, verified{', membership' if membership else ''}"
     )
     try:
         with connection.cursor() as cursor:
-            cursor.execute(statement, [param for _, _, params in ctes for param in params])
+            cursor.execute(statement, verified[1] + [param for _, _, params in ctes for param in params])
             row = cursor.fetchone()
     except IntegrityError as exc:
         # No query may follow in this transaction: the violated constraint names the conflict.
@@ -451,7 +479,8 @@ def _provision_new_account(org: Organization, directory: Directory,
         raise
     if row is None:
         return None
-    account.pk, membership_pk, directory_user.pk = row
+    account.pk, membership_pk, directory_user.pk, account.claimed = row
+    account.email_verified_at = timezone.now() if account.claimed else None
     directory_user.user = account
     if membership is not None:
         membership.pk = membership_pk
@@ -511,7 +540,7 @@ def scim_user_replace(*, org: Organization, directory: Directory, directory_user
         if directory_user.membership_id:
             _deactivate(org, directory_user, reason="directory_email_changed")
         was_active = False
-        directory_user.user, directory_user.created_account = _account_for(fields.email, fields)
+        directory_user.user, directory_user.created_account = _account_for(org, fields.email, fields)
     directory_user.user_name = fields.user_name
     directory_user.external_id = fields.external_id
     directory_user.email = _search_email(fields)
@@ -571,6 +600,17 @@ def directory_user_attach_membership(*, org: Organization, user: User, membershi
     directory_user.save(update_fields=["membership", "updated_at"])
     membership_mark_directory_managed(org=org, membership=membership, actor=None, actor_label=DIRECTORY)
     _mirror_teams(org, directory_user)
+
+
+def directory_users_release_account(*, user: User) -> None:
+    """E14: the account's owner claimed it; every directory user holding it lets it go
+    (its memberships ended with the claim), audited in each organization."""
+    for directory_user in DirectoryUser.objects.select_for_update().filter(user=user):
+        _audit(directory_user.org, DirectoryEvents.USER_UPDATED, target=directory_user,
+               target_label=directory_user.user_name, old={"account": user.email},
+               new={"account": None, "reason": "account_claimed"})
+        directory_user.user, directory_user.membership, directory_user.created_account = None, None, False
+        directory_user.save(update_fields=["user", "membership", "created_account", "updated_at"])
 
 
 @transaction.atomic

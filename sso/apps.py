@@ -11,3 +11,10 @@ class SsoConfig(AppConfig):
         # access block for members the enable removes (E1), the plan-change block (D3) and
         # the audit event names.
         from . import events, policy  # noqa: F401
+
+        # E14: a claim ends the ties an IdP made (after orgs ends the memberships).
+        from accounts.signals import account_claimed
+
+        from .receivers import end_sso_ties_of_claimed_account
+
+        account_claimed.connect(end_sso_ties_of_claimed_account, dispatch_uid="sso.end_ties_of_claimed_account")

@@ -17,6 +17,8 @@ class SSOEvents:
     LINK_CONFIRMED = "sso.link_confirmed"
     IDENTITY_CONFLICT = "sso.identity_conflict"
     IDENTITY_UNLINKED = "sso.identity_unlinked"
+    # E14: a verified domain outranked this link (or an account claim ended it).
+    IDENTITY_RELEASED = "sso.identity_released"
     TEST_LOGIN = "sso.test_login"
     DOMAIN_ADDED = "sso.domain_added"
     DOMAIN_VERIFIED = "sso.domain_verified"

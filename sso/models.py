@@ -166,7 +166,12 @@ class VerifiedDomain(TimestampedModel):
     verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["org", "domain"], name="sso_domain_org_domain_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "domain"], name="sso_domain_org_domain_unique"),
+            # E14: a domain is verified by at most one organization.
+            models.UniqueConstraint(fields=["domain"], condition=models.Q(verified_at__isnull=False),
+                                    name="sso_domain_verified_once"),
+        ]
 
     def __str__(self) -> str:
         return self.domain

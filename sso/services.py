@@ -49,7 +49,7 @@ from .models import (
     SSOSession,
     VerifiedDomain,
 )
-from .selectors import awaits_sso_removal, members_awaiting_removal
+from .selectors import awaits_sso_removal, domain_verified_by, members_awaiting_removal, tied_to_org
 from .policy import jit_admission_refusal
 from .signals import sso_disabled, sso_enabled, sso_member_joined
 
@@ -699,6 +699,8 @@ def _first_login(org: Organization, connection: SSOConnection, name_id: str, pro
         if not user.is_active:
             raise SSOLoginRefused("This account is deactivated.", code="account_inactive")
         _refuse_staff(user)
+        if domain_verified_by(org=org, email=user.email):
+            user = domain_owner_takes_over(org=org, user=user)
         linked = SSOIdentity.objects.select_related("org").filter(user=user).first()
         if linked is not None and linked.org_id != org.pk and SSOConnection.objects.filter(
                 org_id=linked.org_id, state=SSOConnection.State.ENABLED).exists():
@@ -707,9 +709,7 @@ def _first_login(org: Organization, connection: SSOConnection, name_id: str, pro
                 "be linked to only one SSO organization. Ask your administrator to use another address.",
                 code="linked_to_other_org",
             )
-        from .selectors import tied_to_org
-
-        if (linked is None or linked.org_id != org.pk) and not tied_to_org(org=org, user=user):
+        if not may_tie(org=org, user=user, linked_here=linked is not None and linked.org_id == org.pk):
             if not Membership.objects.filter(org=org, user=user).exists():
                 _refuse_unless_admitted(org, user)  # no email to confirm a sign-in the directory refuses
             _pending_link_create(org=org, user=user, name_id=name_id, profile=profile)
@@ -723,9 +723,67 @@ def _first_login(org: Organization, connection: SSOConnection, name_id: str, pro
             user.save(update_fields=changed)
     else:
         user = User.objects.create_user(profile["email"], None, first_name=profile["first_name"],
-                                        last_name=profile["last_name"])
+                                        last_name=profile["last_name"], **new_account_state(org=org,
+                                                                                            email=profile["email"]))
     _link_identity(org=org, user=user, name_id=name_id, name_id_format=name_id_format)
     return _signed_in(org, connection, user, name_id)
+
+
+# Who an IdP may tie (E14) ----------------------------------------------------------
+
+
+def new_account_state(*, org: Organization, email: str) -> dict:
+    """How an account this organization's IdP or directory makes for `email` starts (E14):
+    claimed, its address verified, when the organization verified the address's domain;
+    otherwise unclaimed, usable only through this organization's IdP until its owner
+    claims it."""
+    if domain_verified_by(org=org, email=email):
+        return {"claimed": True, "email_verified_at": timezone.now()}
+    return {"claimed": False, "email_verified_at": None}
+
+
+def may_tie(*, org: Organization, user: User, linked_here: bool = False) -> bool:
+    """May this organization's IdP (or directory) sign in or attach the existing account
+    `user` without its owner confirming by email (E14, SPEC §7)? An unclaimed account
+    only by the organization it is tied to (the one that made it); a claimed one only
+    once its address is verified and it has a tie here (membership its owner agreed to,
+    an SSO removal, an identity link, or this organization's verified domain)."""
+    if user.claimed and user.email_verified_at is None:
+        return False
+    return linked_here or tied_to_org(org=org, user=user)
+
+
+@transaction.atomic
+def domain_owner_takes_over(*, org: Organization, user: User) -> User:
+    """`org` verified the domain of `user`'s address, so it outranks any organization that
+    did not (E14, E9 conflicts). An unclaimed account is claimed for its address: every
+    tie a stranger organization made ends (accounts.user_claim). A claimed account keeps
+    its memberships, but a link to another organization's SSO ends (audit events in
+    both, an email to the address). Either way the address counts as verified."""
+    from accounts.services import user_claim
+
+    if not user.claimed:
+        return user_claim(user=user)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    identity = SSOIdentity.objects.select_related("org").filter(user=user).exclude(org=org).first()
+    if identity is not None and not domain_verified_by(org=identity.org, email=user.email):
+        released_from = identity.org
+        for audited in (released_from, org):
+            audit_record(org=audited, actor=None, actor_label="domain verification", event=SSOEvents.IDENTITY_RELEASED,
+                         target=user, target_label=user.email,
+                         old={"organization": released_from.slug, "subject": identity.name_id[:512]},
+                         new={"verified_by": org.slug})
+        identity.delete()
+        _end_sessions(list(SSOSession.objects.filter(org=released_from, user=user)
+                           .values_list("session_key", flat=True)))
+        from .tasks import send_identity_released_email
+
+        user_id, from_id, to_id = user.pk, released_from.pk, org.pk
+        transaction.on_commit(lambda: send_identity_released_email.delay(user_id, from_id, to_id))
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+    return user
 
 
 def _pending_link_create(*, org: Organization, user: User, name_id: str, profile: dict) -> None:
@@ -742,6 +800,19 @@ def _pending_link_create(*, org: Organization, user: User, name_id: str, profile
     url = f"{settings.BASE_URL}/sso/link/{token}/"
     link_id = link.pk
     transaction.on_commit(lambda: send_link_email.delay(link_id, url))
+
+
+def _address_proved(user: User) -> User:
+    """The owner followed a link mailed to the address (E14): an unclaimed account is
+    claimed (every tie made before ends), a claimed one counts as verified."""
+    from accounts.services import user_claim
+
+    if not user.claimed:
+        return user_claim(user=user)
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+    return user
 
 
 def pending_link_lookup(token: str) -> PendingLink:
@@ -771,6 +842,7 @@ def sso_link_confirm(*, token: str) -> LoginResult:
                               code="linked_to_other_org")
     link.used_at = timezone.now()
     link.save(update_fields=["used_at"])
+    user = _address_proved(user)
     _link_identity(org=org, user=user, name_id=link.name_id)  # IdentityConflict: rolled back, link unused
     membership = _membership_for_sign_in(org, connection, user)
     confirmed = membership.owner_unconfirmed  # attached by the directory; its owner agrees now
@@ -833,12 +905,19 @@ def domain_verify(*, org: Organization, actor: User | None, domain_id, resolver=
         raise NotFound("No such domain.")
     if record.verified_at is not None:
         return record
+    if VerifiedDomain.objects.filter(domain=record.domain, verified_at__isnull=False).exclude(org=org).exists():
+        raise Conflict(f"{record.domain} is already verified by another organization; a domain is verified by one "
+                       "organization only. Contact support if it is yours.", code="domain_taken")
     values = dns.txt_records(record.domain, resolver=resolver)
     if record.txt_record not in values:
         raise ServiceError(f"No TXT record “{record.txt_record}” found on {record.domain} yet; DNS changes can take "
                            "a while to appear.", code="domain_not_verified")
     record.verified_at = timezone.now()
-    record.save(update_fields=["verified_at", "updated_at"])
+    try:
+        with transaction.atomic():
+            record.save(update_fields=["verified_at", "updated_at"])
+    except IntegrityError:  # verified by another organization in the meantime
+        raise Conflict(f"{record.domain} is already verified by another organization.", code="domain_taken") from None
     audit_record(org=org, actor=actor, event=SSOEvents.DOMAIN_VERIFIED, target=record)
     return record
 

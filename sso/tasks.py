@@ -91,3 +91,25 @@ def send_link_email(link_id: int, url: str) -> bool:
         recipient_list=[link.user.email],
     )
     return True
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_identity_released_email(user_id: int, released_from_id: int, verified_by_id: int) -> bool:
+    """E14: tell the address's owner that a verified domain moved their SSO link."""
+    user = User.objects.filter(pk=user_id).first()
+    released_from = Organization.objects.filter(pk=released_from_id).first()
+    verified_by = Organization.objects.filter(pk=verified_by_id).first()
+    if user is None or released_from is None or verified_by is None:
+        return False
+    send_mail(
+        subject="Your Gatehouse single sign-on link changed",
+        message=(
+            f"{verified_by.name} has verified the domain of {user.email} and signed you in through its identity "
+            f"provider, so your account's link to {released_from.name}'s single sign-on has ended (an address "
+            "signs in through one organization's identity provider).\n\n"
+            f"If you did not expect this, contact {verified_by.name}'s administrators.\n"
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+    return True

@@ -66,7 +66,9 @@ def written(scim, body, email):
     resource = response.json()
     resource["id"], resource["meta"] = "<id>", sorted(resource["meta"])
     return {
-        "account": scrub(User.objects.filter(pk=account.pk).values().get(), "email", "password", "date_joined"),
+        "account": {**scrub(User.objects.filter(pk=account.pk).values().get(), "email", "password", "date_joined",
+                            "email_verified_at"),
+                    "email_verified": account.email_verified_at is not None},
         "membership": membership and scrub(Membership.objects.filter(pk=membership.pk).values().get(),
                                            "user_id", "created_at", "updated_at"),
         "directory_user": scrub(DirectoryUser.objects.filter(pk=directory_user.pk).values().get(),
@@ -88,16 +90,25 @@ def body_for(email, **extra):
     ({"planetscale_role": "admin"}, True),  # DS4: the role from the managed attribute
     ({"planetscale_role": "admin"}, False),  # kept on the directory user, not applied
     ({"active": False}, False),  # an account, no membership
+    ("verified domain", False),  # E14: claimed and verified in a domain the organization verified
 ])
 def test_the_statement_writes_what_the_orm_path_writes(scim, sso_org, admin_user, monkeypatch, extra, managed_roles):
     if managed_roles:
         services.directory_set_manage_roles(org=sso_org, actor=admin_user, value=True)
+    if extra == "verified domain":
+        from django.utils import timezone
+
+        from sso.models import VerifiedDomain
+
+        VerifiedDomain.objects.create(org=sso_org, domain="acme.test", txt_token="t", verified_at=timezone.now())
+        extra = {}
     fast = written(scim, body_for("fast@acme.test", **extra), "fast@acme.test")
     monkeypatch.setattr(services, "_provision_new_account", lambda *args, **kwargs: None)
     orm = written(scim, body_for("orm@acme.test", **extra), "orm@acme.test")
     assert fast["queries"] <= 3 < orm["queries"]
     fast.pop("queries"), orm.pop("queries")
     assert fast == orm
+    assert fast["account"]["claimed"] is fast["account"]["email_verified"]
     expected_events = ["directory.user_created"] if extra.get("active") is False else [
         "member.added", "directory.user_created"]
     assert [event["event"] for event in fast["audit"]] == expected_events
@@ -123,7 +134,8 @@ def test_a_new_email_costs_the_token_lookup_and_one_statement(scim):
     response, queries, _ = post_and_capture(scim, body_for("one@acme.test"))
     assert response.status_code == 201
     assert len(queries) == 2, queries
-    assert queries[1].startswith("WITH account AS (INSERT INTO")
+    # The organization's verified domains decide claimed or not (E14), read inside the statement.
+    assert queries[1].startswith("WITH verified AS (SELECT EXISTS") and "account AS (INSERT INTO" in queries[1]
 
 
 @pytest.mark.usefixtures("postgres")

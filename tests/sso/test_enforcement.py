@@ -22,7 +22,7 @@ from sso.services import sso_configure, sso_disable, sso_enable, sso_login
 from tests.conftest import PASSWORD, client_for, make_user, sso_client_for
 from tests.scim.conftest import directory_for, patch_body, provision
 
-from .conftest import post_acs, start_login
+from .conftest import post_acs, start_login, verify_domain_now
 
 pytestmark = pytest.mark.django_db
 MEMBERS = "/orgs/acme/settings/members/"
@@ -75,6 +75,8 @@ def test_leak_1_an_account_directory_sync_attaches_does_not_reach_the_org_with_i
 
 
 def test_leak_2_an_account_directory_sync_created_cannot_get_a_password(client, org, enabled, admin_user):
+    """In a domain the organization verified, the directory's account is claimed and SSO-only."""
+    verify_domain_now(org, "acme.test")
     scim = directory_for(org, admin_user)
     provision(scim, "dana@acme.test")
     dana = User.objects.get(email="dana@acme.test")
@@ -94,6 +96,27 @@ def test_leak_2_an_account_directory_sync_created_cannot_get_a_password(client, 
     assert not dana.has_usable_password()
     assert _password_sign_in(Client(), dana.email, "a brand new passphrase 1").status_code == 200
     assert _sign_ins(org, dana) == 0
+
+
+def test_leak_2_in_an_unverified_domain_the_reset_is_a_claim_that_ends_the_directorys_ties(
+        client, org, enabled, admin_user, django_capture_on_commit_callbacks):
+    """E14: the directory's account for an address the organization did not verify is
+    unclaimed; a password reset claims it for the address's owner, and the claim ends the
+    membership first: a password never reaches the organization."""
+    scim = directory_for(org, admin_user)
+    provision(scim, "dana@acme.test")
+    dana = User.objects.get(email="dana@acme.test")
+    assert not dana.claimed
+    with django_capture_on_commit_callbacks(execute=True):
+        mail.outbox.clear()
+        client.post("/accounts/password-reset/", {"email": dana.email})
+    (message,) = mail.outbox
+    link = re.search(r"http://testserver(/accounts/claim/\S+)", message.body).group(1)
+    assert client.post(link).status_code == 302  # claimed: on to setting a password
+    dana.refresh_from_db()
+    assert dana.claimed and not Membership.objects.filter(org=org, user=dana).exists()
+    client.force_login(dana, backend="accounts.backends.EmailBackend")
+    assert client.get(MEMBERS).status_code == 404
 
 
 def test_leak_3_a_removed_member_the_directory_brings_back_cannot_use_the_old_password(
@@ -118,11 +141,7 @@ def test_leak_3_a_removed_member_the_directory_brings_back_cannot_use_the_old_pa
 
 def _by_jit(org, admin_user, user):
     # An account with a password, in a domain the organization verified: its IdP may sign it in.
-    from django.utils import timezone
-
-    from sso.models import VerifiedDomain
-
-    VerifiedDomain.objects.create(org=org, domain="acme.test", txt_token="t", verified_at=timezone.now())
+    verify_domain_now(org, "acme.test")
     sso_login(org=org, name_id=user.email, attributes={"email": [user.email]})
 
 
@@ -142,8 +161,9 @@ def _by_directory_create(org, admin_user, user):
 
 
 def _by_directory_reactivate(org, admin_user, user):
-    # An account the directory created, deactivated and activated again; it holds a password
-    # (as accounts could get one through the reset flow before E11).
+    # An account the directory created (claimed: acme verified acme.test), deactivated and
+    # activated again; it holds a password (as accounts could get one through the reset flow before E11).
+    verify_domain_now(org, "acme.test")
     user.delete()
     scim = directory_for(org, admin_user)
     user_id = provision(scim, user.email)

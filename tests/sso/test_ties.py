@@ -14,7 +14,7 @@ from sso.selectors import awaits_sso_removal, members_awaiting_removal, tied_to_
 from sso.services import sso_disable, sso_enable, sso_link_confirm, sso_login, sso_removal_run
 from teams.models import TeamMember
 from teams.services import team_create, team_member_add
-from tests.conftest import client_for, make_user, sso_client_for
+from tests.conftest import make_user, sso_client_for
 from tests.scim.conftest import ScimClient, patch_body, user_body
 
 from .conftest import post_acs, start_login

@@ -16,7 +16,7 @@ from sso.signals import sso_disabled
 from teams.models import TeamMember
 from tests.conftest import PASSWORD, client_for, make_user, sso_client_for
 
-from .conftest import post_acs, start_login
+from .conftest import post_acs, start_login, verify_domain_now
 
 pytestmark = pytest.mark.django_db
 AUTH_PAGE = "/orgs/acme/settings/authentication/"
@@ -377,11 +377,20 @@ def test_D1_disable_lets_users_sign_in_with_their_password_again(client, admin_c
     assert client.post("/accounts/login/", {"username": "ada@acme.test", "password": PASSWORD}).status_code == 302
 
 
-def test_D1_jit_users_without_password_use_the_reset_flow(client, org, enabled, admin_user):
+@pytest.mark.parametrize("domain_verified", [True, False])
+def test_D1_jit_users_without_password_use_the_reset_flow(client, org, enabled, admin_user, domain_verified,
+                                                          django_capture_on_commit_callbacks):
+    if domain_verified:
+        verify_domain_now(org, "acme.test")
     sso_login(org=org, name_id="jit@acme.test", attributes={"email": ["jit@acme.test"]})
     sso_disable(org=org, actor=admin_user)
-    client.post("/accounts/password-reset/", {"email": "jit@acme.test"})
-    assert any("jit@acme.test" in m.to for m in mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/password-reset/", {"email": "jit@acme.test"})
+    (message,) = [m for m in mail.outbox if "jit@acme.test" in m.to]
+    # A claimed account gets a reset link; an unclaimed one (E14) a claim link, which ends
+    # the ties the IdP made before its owner sets a password.
+    assert ("/accounts/reset/" if domain_verified else "/accounts/claim/") in message.body
+
 
 
 def test_D2_disable_sends_signal_in_transaction_and_keeps_memberships(org, enabled, admin_user):
