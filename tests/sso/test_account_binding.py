@@ -167,3 +167,48 @@ def test_a_directory_does_not_attach_an_unverified_or_foreign_unclaimed_account(
         assert directory_user.user_id is None and directory_user.membership_id is None
     assert not Membership.objects.filter(org=org, user__email__in=[unverified.email, VICTIM]).exists()
     assert Membership.objects.filter(org=squatter, user__email=VICTIM).exists()
+
+
+# The issue's pre-hijack, end to end ------------------------------------------------------
+
+
+def test_pre_hijack_the_owner_claims_and_their_employer_signs_them_in(squatter, employer, idp,
+                                                                       django_capture_on_commit_callbacks):
+    """A squatter's IdP asserts an address of another company before its owner has an
+    account. The owner's sign-up claims it (not "already exists"), the squatter's ties
+    end, the owner signs in with their own password, and the employer, which verified
+    the domain, signs them in through its IdP."""
+    import re
+
+    from django.test import Client
+
+    assert _sign_in(Client(), idp, VICTIM, "squat").status_code == 302
+    squatted = User.objects.get(email=VICTIM)
+    assert not squatted.claimed
+    owner = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        mail.outbox.clear()
+        response = owner.post("/accounts/signup/", {"email": VICTIM, "first_name": "Vera", "last_name": "Owner",
+                                                    "password": "vera's own passphrase 7"})
+    assert response.status_code in (200, 302) and b"already exists" not in response.content
+    (message,) = mail.outbox
+    claim = re.search(r"http://testserver(/accounts/claim/\S+)", message.body).group(1)
+    set_password = owner.post(claim)
+    assert set_password.status_code == 302
+    squatted.refresh_from_db()
+    assert squatted.claimed and squatted.email_verified_at is not None
+    assert not Membership.objects.filter(user=squatted).exists()
+    assert not SSOIdentity.objects.filter(user=squatted).exists()
+    form = owner.get(set_password["Location"], follow=True)
+    assert form.status_code == 200
+    done = owner.post(form.redirect_chain[-1][0] if form.redirect_chain else set_password["Location"],
+                      {"new_password1": "vera's own passphrase 7", "new_password2": "vera's own passphrase 7"})
+    assert done.status_code == 302
+    assert Client().post("/accounts/login/", {"username": VICTIM,
+                                              "password": "vera's own passphrase 7"}).status_code == 302
+    # The squatter's IdP meets a claimed account it has no tie to: only the owner's emailed consent links it.
+    assert _sign_in(Client(), idp, VICTIM, "squat").status_code == 202
+    assert not Membership.objects.filter(org=squatter, user=squatted).exists()
+    # Her employer verified corp.test: its IdP signs her in.
+    assert _sign_in(Client(), idp, VICTIM).status_code == 302
+    assert SSOIdentity.objects.get(user=squatted).org == employer
