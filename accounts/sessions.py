@@ -13,13 +13,22 @@ import secrets
 
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.backends.base import CreateError
-from django.db import IntegrityError
+from django.db import IntegrityError, connection, transaction
 
 from config import sql
 
 
 class SessionStore(db.SessionStore):
     _unwritten = False
+    _companions: tuple = ()
+
+    def write_with_new_session(self, rows) -> None:
+        """Have `rows(session_key)` — writes that name this session (a list of (sql, params))
+        — written together with the session's row: in the same statement as a new session's
+        INSERT (so a sign-in pays no round trip for them, and a key collision, retried with
+        a new key, rebuilds them), or right after an update of an existing session."""
+        self._companions = (*self._companions, rows)
+        self.modified = True
 
     def _get_new_session_key(self) -> str:
         # No exists() query: the INSERT's primary key decides (see _insert). 32 characters
@@ -37,7 +46,9 @@ class SessionStore(db.SessionStore):
         if self.session_key is None:
             self.create()
         if not (self._unwritten or must_create):
-            return super().save(must_create=False)
+            super().save(must_create=False)
+            self._write_companions([])
+            return
         while True:
             try:
                 self._insert()
@@ -51,8 +62,20 @@ class SessionStore(db.SessionStore):
 
     def _insert(self) -> None:
         row = self.create_model_instance(self._get_session(no_load=True))
-        statement, params = sql.insert_sql(row)
         try:
-            sql.execute_alone(statement, params)
+            self._write_companions([sql.insert_sql(row)])
         except IntegrityError:
             raise CreateError from None
+
+    def _write_companions(self, session_writes: list) -> None:
+        """The companion writes (write_with_new_session) and then `session_writes`, as one
+        atomic unit (config.sql.write_together), or the session's writes alone."""
+        companions = [write for rows in self._companions for write in rows(self.session_key)]
+        if companions and connection.in_atomic_block:
+            with transaction.atomic():  # a savepoint: a key collision leaves the caller's transaction usable
+                sql.write_together(companions + session_writes)
+        elif companions:
+            sql.write_together(companions + session_writes)  # one statement on PostgreSQL: atomic by itself
+        elif session_writes:
+            sql.execute_alone(*session_writes[0])
+        self._companions = ()

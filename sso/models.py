@@ -214,7 +214,8 @@ class SSOSession(models.Model):
         indexes = [
             models.Index(fields=["org", "name_id"], name="sso_session_org_nameid"),
             models.Index(fields=["session_key"], name="sso_session_key"),
-            models.Index(fields=["expires_at"], name="sso_session_expiry"),
+            # The sweep of a user's expired rows at each IdP sign-in (sso.sessions.bind).
+            models.Index(fields=["user", "expires_at"], name="sso_session_user_expiry"),
         ]
 
 

@@ -58,8 +58,10 @@ def binding_expiry(binding: dict, lifetime: timedelta) -> float:
 def bind(request, *, org, connection: SSOConnection, user, name_id: str, session_index: str | None = None,
          session_not_on_or_after: datetime | None = None) -> None:
     """Record, after `login()`, that `org`'s IdP made this session: in the session, and as
-    an SSOSession row (one INSERT) for single logout. Expired rows of the same user and
-    organization go in the same statement, so the index does not grow without bound."""
+    an SSOSession row for single logout. The row is written with the new session's own
+    INSERT (accounts.sessions: one statement on PostgreSQL, so the ACS pays no round trip
+    for it), together with the removal of this user's expired rows, so the index does
+    not grow without bound."""
     now = _now()
     binding = {"at": int(now), "name_id": name_id, "index": session_index or ""}
     if session_not_on_or_after is not None:
@@ -67,17 +69,18 @@ def bind(request, *, org, connection: SSOConnection, user, name_id: str, session
     bindings = dict(_bindings(request.session))
     bindings[str(org.pk)] = binding
     request.session[SESSION_KEY] = bindings
-    session_key = request.session.session_key
-    if session_key is None:  # login() always makes a key; a store without one is a bug elsewhere
-        request.session.cycle_key()
-        session_key = request.session.session_key
     expires_at = timezone.now() + timedelta(seconds=binding_expiry(binding, connection.session_lifetime) - now)
-    row = SSOSession(org=org, user=user, session_key=session_key, name_id=name_id,
-                     session_index=(session_index or "")[:256], expires_at=expires_at)
-    sweep = (f"DELETE FROM {sql.table(SSOSession)} WHERE org_id = %s AND user_id = %s AND expires_at < %s",
-             [org.pk, user.pk, SSOSession._meta.get_field("expires_at").get_db_prep_value(
-                 timezone.now(), db)])
-    sql.write_together([sweep, sql.insert_sql(row)])
+    expiry_column = SSOSession._meta.get_field("expires_at")
+
+    def index_rows(session_key: str) -> list[tuple[str, list]]:
+        row = SSOSession(org=org, user=user, session_key=session_key, name_id=name_id,
+                         session_index=(session_index or "")[:256], expires_at=expires_at)
+        sweep = (f"DELETE FROM {sql.table(SSOSession)} WHERE {db.ops.quote_name(SSOSession._meta.get_field('user').column)}"
+                 f" = %s AND {db.ops.quote_name(expiry_column.column)} < %s",
+                 [user.pk, expiry_column.get_db_prep_value(timezone.now(), db)])
+        return [sweep, sql.insert_sql(row)]
+
+    request.session.write_with_new_session(index_rows)
 
 
 def unbind(session) -> None:

@@ -89,3 +89,47 @@ def test_an_untouched_visit_writes_no_session(client, db):
     with CaptureQueriesContext(connection) as queries:
         client.get("/accounts/login/")
     assert _session_statements(queries.captured_queries) == []
+
+
+def _companion_table():
+    """A throwaway table for writes that name a session (what sso.sessions.bind adds)."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS companion_rows (session_key varchar(40) NOT NULL)")
+    return lambda key: [("INSERT INTO companion_rows (session_key) VALUES (%s)", [key])]
+
+
+def _companion_keys():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT session_key FROM companion_rows ORDER BY session_key")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_writes_that_name_a_new_session_go_with_its_insert(monkeypatch):
+    rows = _companion_table()
+    existing = SessionStore()
+    existing.save()
+    keys = iter([existing.session_key, "m" * 32])  # the first key collides: both are redrawn together
+    monkeypatch.setattr(SessionStore, "_get_new_session_key", lambda self: next(keys))
+    store = SessionStore()
+    store.create()
+    store.write_with_new_session(rows)
+    with CaptureQueriesContext(connection) as queries:
+        store.save()
+    assert store.session_key == "m" * 32
+    assert _companion_keys() == ["m" * 32]  # none for the colliding key
+    written = [q["sql"] for q in queries.captured_queries if "companion_rows" in q["sql"]]
+    if connection.vendor == "postgresql":
+        # One statement: the companion a CTE of the session's INSERT.
+        assert len(written) == 2 and all("django_session" in sql for sql in written)
+    store.save()  # written once
+    assert _companion_keys() == ["m" * 32]
+
+
+def test_writes_that_name_an_existing_session_follow_its_update():
+    rows = _companion_table()
+    store = SessionStore()
+    store["a"] = 1
+    store.save()
+    store.write_with_new_session(rows)
+    store.save()
+    assert _companion_keys() == [store.session_key]
