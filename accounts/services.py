@@ -64,14 +64,23 @@ def user_claim(*, user: User) -> User:
     organization's IdP or directory made. Every tie made before ends first, in this
     transaction (receivers of `account_claimed`), then the account is claimed and its
     address verified; its sessions end with it (User.get_session_auth_hash). Setting a
-    password is the caller's next step."""
+    password is the caller's next step.
+
+    The same holds for a claimed account whose address was never verified (a sign-up
+    that never followed its link): whoever signed up was not shown to own the address,
+    so when its owner proves it (an emailed SSO link, their organization's verified
+    domain) the ties end too, and so does that sign-up's password, with its sessions."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    if user.claimed:
+    if user.claimed and user.email_verified_at is not None:
         return user
     account_claimed.send(sender=User, user=user)
+    fields = ["claimed", "email_verified_at"]
+    if user.claimed:
+        user.set_unusable_password()
+        fields.append("password")
     user.claimed = True
     user.email_verified_at = timezone.now()
-    user.save(update_fields=["claimed", "email_verified_at"])
+    user.save(update_fields=fields)
     return user
 
 

@@ -17,7 +17,10 @@ from .selectors import membership_for_slug
 
 def _same_site_path(url: str) -> str | None:
     """The path (and query) of `url` when it is a page of this site (BASE_URL), else None."""
-    parts, base = urlsplit(url or ""), urlsplit(settings.BASE_URL)
+    try:
+        parts, base = urlsplit(url or ""), urlsplit(settings.BASE_URL)
+    except ValueError:  # a malformed Referer (e.g. "http://[bad")
+        return None
     if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or not parts.path.startswith("/"):
         return None
     return parts.path + (f"?{parts.query}" if parts.query else "")

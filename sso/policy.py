@@ -81,7 +81,8 @@ def linked_identities(org, memberships) -> dict:
     """E15: each member's identity at this organization's IdP, and where an administrator
     unlinks it (one query for the page)."""
     user_ids = [membership.user_id for membership in memberships]
-    identities = {identity.user_id: identity for identity in SSOIdentity.objects.filter(org=org, user_id__in=user_ids)}
+    identities = {identity.user_id: identity for identity in
+                  SSOIdentity.objects.filter(org=org, user_id__in=user_ids).exclude(name_id="")}
     return {membership.pk: {
         "sso_identity": identities[membership.user_id],
         # "…:nameid-format:persistent" → "persistent"; a subject attribute's value has no format.

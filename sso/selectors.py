@@ -122,8 +122,9 @@ def sso_identity_of(user) -> SSOIdentity | None:
 
 def sso_only_org(user) -> Organization | None:
     """The organization whose IdP this account must sign in through (E11, E2): it is in
-    an organization that enforces SSO — as a non-admin, or as an administrator who has
-    signed in through that IdP once — however the membership came. Not counted: a
+    an organization that enforces SSO — as a non-admin, as an administrator made since the
+    enable, or as one the enable kept who has signed in through that IdP once (the rule of
+    sso.sessions.password_still_allowed) — however the membership came. Not counted: a
     member the enable is removing (their access has ended, E1) and a membership
     Directory Sync attached without its owner's agreement (a directory must not lock
     an owner out of their account, SPEC §7; such a membership reaches the organization
@@ -137,7 +138,8 @@ def sso_only_org(user) -> Organization | None:
         Membership.objects.select_related("org")
         .filter(user=user, owner_unconfirmed=False, org__sso_connection__state=SSOConnection.State.ENABLED)
         .exclude(removed_by_enable(enforced))
-        .filter(~Q(role=Membership.Role.ADMIN) | Exists(first_sso_sign_in))
+        .filter(~Q(role=Membership.Role.ADMIN) | Exists(first_sso_sign_in) | Q(created_at__gte=enforced)
+                | Q(role_changed_at__gte=enforced))
         .order_by("org__name", "pk")
         .first()
     )

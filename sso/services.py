@@ -527,7 +527,7 @@ def _link_identity(*, org: Organization, user: User, name_id: str, name_id_forma
         identity = SSOIdentity.objects.create(org=org, user=user, name_id=name_id, name_id_format=name_id_format,
                                               first_sso_login_at=now, last_sso_login_at=now)
     else:
-        if identity.org_id == org.pk and identity.name_id != name_id:
+        if identity.org_id == org.pk and identity.name_id and identity.name_id != name_id:
             raise IdentityConflict(org=org, user=user, bound=identity.name_id, presented=name_id)
         if identity.org_id != org.pk:
             identity.org = org
@@ -612,6 +612,9 @@ def sso_login(*, org: Organization, name_id: str, attributes: dict,
         connection = SSOConnection.objects.select_related("org").filter(org=org).first()
     if connection is None or not connection.is_enabled:
         raise SSOLoginRefused(f"Single sign-on is not enabled for {org.name}.", code="sso_not_enabled")
+    if len(name_id) > 512 or len(name_id_format or "") > 256:
+        raise SSOLoginRefused("Your identity provider sent a NameID longer than Gatehouse keeps (512 characters).",
+                              code="name_id_too_long")
     subject = login_subject(connection, name_id, name_id_format, attributes)
     profile = mapped_profile(connection, name_id, attributes)
     returning = _returning_account(org, subject)
@@ -620,11 +623,16 @@ def sso_login(*, org: Organization, name_id: str, attributes: dict,
     try:
         return _first_login(org, connection, subject, profile, name_id_format=name_id_format)
     except IdentityConflict as conflict:  # _first_login's transaction is rolled back; this is recorded
-        with transaction.atomic():
-            audit_record(org=org, actor=None, actor_label=IDP_LABEL, event=SSOEvents.IDENTITY_CONFLICT,
-                         target=conflict.user, target_label=conflict.user.email,
-                         old={"subject": conflict.bound}, new={"subject": conflict.presented[:512]})
+        _record_identity_conflict(conflict)
         raise
+
+
+def _record_identity_conflict(conflict: IdentityConflict) -> None:
+    """The sso.identity_conflict event of a refused sign-in or link (E15), in its own transaction."""
+    with transaction.atomic():
+        audit_record(org=conflict.org, actor=None, actor_label=IDP_LABEL, event=SSOEvents.IDENTITY_CONFLICT,
+                     target=conflict.user, target_label=conflict.user.email,
+                     old={"subject": conflict.bound}, new={"subject": conflict.presented[:512]})
 
 
 @functools.cache
@@ -762,8 +770,8 @@ def domain_owner_takes_over(*, org: Organization, user: User) -> User:
     both, an email to the address). Either way the address counts as verified."""
     from accounts.services import user_claim
 
-    if not user.claimed:
-        return user_claim(user=user)
+    if not user.claimed or user.email_verified_at is None:
+        return user_claim(user=user)  # nobody proved the address before: every earlier tie ends
     user = User.objects.select_for_update().get(pk=user.pk)
     identity = SSOIdentity.objects.select_related("org").filter(user=user).exclude(org=org).first()
     if identity is not None and not domain_verified_by(org=identity.org, email=user.email):
@@ -780,9 +788,6 @@ def domain_owner_takes_over(*, org: Organization, user: User) -> User:
 
         user_id, from_id, to_id = user.pk, released_from.pk, org.pk
         transaction.on_commit(lambda: send_identity_released_email.delay(user_id, from_id, to_id))
-    if user.email_verified_at is None:
-        user.email_verified_at = timezone.now()
-        user.save(update_fields=["email_verified_at"])
     return user
 
 
@@ -803,16 +808,12 @@ def _pending_link_create(*, org: Organization, user: User, name_id: str, profile
 
 
 def _address_proved(user: User) -> User:
-    """The owner followed a link mailed to the address (E14): an unclaimed account is
-    claimed (every tie made before ends), a claimed one counts as verified."""
+    """The owner followed a link mailed to the address (E14): an account nobody proved
+    before (unclaimed, or a sign-up never verified) is claimed for them — every tie made
+    before ends, and an unverified sign-up's password with it (accounts.user_claim)."""
     from accounts.services import user_claim
 
-    if not user.claimed:
-        return user_claim(user=user)
-    if user.email_verified_at is None:
-        user.email_verified_at = timezone.now()
-        user.save(update_fields=["email_verified_at"])
-    return user
+    return user_claim(user=user)
 
 
 def pending_link_lookup(token: str) -> PendingLink:
@@ -823,15 +824,25 @@ def pending_link_lookup(token: str) -> PendingLink:
     return link
 
 
-@transaction.atomic
 def sso_link_confirm(*, token: str) -> LoginResult:
     """The account's owner confirmed from the emailed link: link it and sign in."""
+    try:
+        return _link_confirm(token)
+    except IdentityConflict as conflict:  # rolled back, the link unused; recorded on its own
+        _record_identity_conflict(conflict)
+        raise
+
+
+@transaction.atomic
+def _link_confirm(token: str) -> LoginResult:
     link = pending_link_lookup(token)
     link = PendingLink.objects.select_for_update().select_related("org", "user").get(pk=link.pk)
     if link.used_at is not None:
         raise ServiceError("This confirmation link has already been used.", code="link_used")
     org, user = link.org, link.user
     _refuse_staff(user)
+    if not user.is_active:
+        raise SSOLoginRefused("This account is deactivated.", code="account_inactive")
     connection = SSOConnection.objects.filter(org=org, state=SSOConnection.State.ENABLED).first()
     if connection is None:
         raise SSOLoginRefused(f"Single sign-on is no longer enabled for {org.name}.", code="sso_not_enabled")
@@ -858,17 +869,19 @@ def sso_link_confirm(*, token: str) -> LoginResult:
 def sso_identity_unlink(*, org: Organization, actor: User | None, membership: Membership) -> bool:
     """E15: forget which IdP subject the member is bound to here, so the next sign-in binds
     anew (the way past an identity conflict, after an IdP re-created the user). Their
-    sessions from this IdP end with it; an administrator is on their password again until
-    their next IdP sign-in (E2). False when nothing was linked."""
+    sessions from this IdP end with it. The link itself stays, unbound (an empty subject):
+    the account keeps its first IdP sign-in (E2: no password again for an administrator)
+    and its tie to this organization. False when no subject was bound."""
     identity = SSOIdentity.objects.select_for_update().filter(org=org, user_id=membership.user_id).first()
-    if identity is None:
+    if identity is None or not identity.name_id:
         return False
     audit_record(org=org, actor=actor, event=SSOEvents.IDENTITY_UNLINKED, target=membership,
                  target_label=membership.user.email,
                  old={"subject": identity.name_id, "format": identity.name_id_format,
                       "first_sso_login_at": identity.first_sso_login_at.isoformat()
                       if identity.first_sso_login_at else None})
-    identity.delete()
+    identity.name_id, identity.name_id_format = "", ""
+    identity.save(update_fields=["name_id", "name_id_format", "updated_at"])
     _end_sessions(list(SSOSession.objects.filter(org=org, user_id=membership.user_id)
                        .values_list("session_key", flat=True)))
     return True

@@ -105,10 +105,22 @@ def forget_on_sign_out(sender, request, **kwargs) -> None:
         SSOSession.objects.filter(session_key=session.session_key).delete()
 
 
+def password_still_allowed(membership, enabled_at, first_sso_login_at) -> bool:
+    """E2: an administrator the enable kept — admin when SSO was enabled, with a membership
+    its owner agreed to — keeps their password until their first sign-in through the IdP.
+    Not an administrator made since (promoted, added as admin, or a directory's admin)."""
+    if membership.role != Membership.Role.ADMIN or membership.owner_unconfirmed or first_sso_login_at is not None:
+        return False
+    if enabled_at is None or membership.created_at >= enabled_at:
+        return False
+    return membership.role_changed_at is None or membership.role_changed_at < enabled_at
+
+
 def access_annotations() -> dict:
     """What session_gate needs, read in the membership lookup's own SELECT."""
     return {
         "sso_state": F("org__sso_connection__state"),
+        "sso_enabled_at": F("org__sso_connection__enabled_at"),
         "sso_session_lifetime": F("org__sso_connection__session_lifetime"),
         "sso_first_login_at": Subquery(
             SSOIdentity.objects.filter(org_id=OuterRef("org_id"), user_id=OuterRef("user_id"))
@@ -121,7 +133,9 @@ def session_gate(request, membership) -> SessionRefusal | None:
     """E12/E13: a session reaches an SSO-enforcing organization only if that
     organization's IdP made it, within its SSO session lifetime. The one exception
     (E2): an administrator who has not yet signed in through the IdP."""
-    if getattr(membership, "sso_state", None) != SSOConnection.State.ENABLED:
+    if not hasattr(membership, "sso_state"):  # not from membership_for_slug: a programming error
+        raise TypeError("session_gate needs a membership from orgs.selectors.membership_for_slug")
+    if membership.sso_state != SSOConnection.State.ENABLED:
         return None
     org = membership.org
     sign_in_url = f"/sso/{org.slug}/login/"
@@ -135,7 +149,7 @@ def session_gate(request, membership) -> SessionRefusal | None:
                     f"provider: {sign_in_url}",
             sign_in_url=sign_in_url,
         )
-    if membership.role == Membership.Role.ADMIN and membership.sso_first_login_at is None:
+    if password_still_allowed(membership, membership.sso_enabled_at, membership.sso_first_login_at):
         return None
     return SessionRefusal(
         code="sso_required",

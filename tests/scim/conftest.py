@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from scim.services import directory_enable
 from sso.models import SSOConnection
@@ -13,7 +14,7 @@ def enable_sso(org):
     # Test setup only: the SSO app's enable flow has its own tests; here we need its end state.
     return SSOConnection.objects.update_or_create(
         org=org, defaults={"idp_entity_id": f"https://idp.test/{org.slug}", "idp_sso_url": "https://idp.test/sso",
-                           "state": SSOConnection.State.ENABLED},
+                           "state": SSOConnection.State.ENABLED, "enabled_at": timezone.now()},
     )[0]
 
 

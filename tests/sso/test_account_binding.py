@@ -212,3 +212,26 @@ def test_pre_hijack_the_owner_claims_and_their_employer_signs_them_in(squatter, 
     # Her employer verified corp.test: its IdP signs her in.
     assert _sign_in(Client(), idp, VICTIM).status_code == 302
     assert SSOIdentity.objects.get(user=squatted).org == employer
+
+
+def test_a_squatters_unverified_sign_up_loses_its_password_when_the_owner_proves_the_address(employer, idp):
+    """P4: someone signed up with the victim's address (never verified) and made an
+    organization with it. When the address's owner proves it — here through their
+    employer's verified domain — the sign-up's password, sessions and ties end."""
+    from django.test import Client
+
+    from tests.conftest import client_for
+
+    squatter_account = make_user(VICTIM, password="squatter's passphrase 1", email_verified_at=None)
+    organization_create(slug="mine", name="Mine", creator=squatter_account)
+    squatter_session = client_for(squatter_account)
+    assert squatter_session.get("/orgs/mine/settings/members/").status_code == 200
+    assert _sign_in(Client(), idp, VICTIM).status_code == 302
+    account = User.objects.get(email=VICTIM)
+    assert account.claimed and account.email_verified_at is not None
+    assert not account.has_usable_password()
+    assert not Membership.objects.filter(org__slug="mine", user=account).exists()
+    assert squatter_session.get("/orgs/mine/settings/members/").status_code == 302  # signed out
+    assert Client().post("/accounts/login/", {"username": VICTIM,
+                                              "password": "squatter's passphrase 1"}).status_code == 200
+    assert SSOIdentity.objects.get(user=account).org == employer

@@ -454,3 +454,78 @@ def test_E13_an_idp_sign_in_records_its_session_for_single_logout(client, org, e
     assert row.session_key == client.session.session_key
     assert row.name_id == sso_only_member.email and row.session_index.startswith("_s")
     assert abs((row.expires_at - cap).total_seconds()) < 2
+
+
+# E2's exemption is for administrators the enable kept, nobody made since ------------------
+
+
+def _admin_directory(org, admin_user):
+    from scim.services import directory_set_manage_roles
+
+    scim = directory_for(org, admin_user)
+    directory_set_manage_roles(org=org, actor=admin_user, value=True)
+    return scim
+
+
+def _provision_admin(scim, email):
+    from tests.scim.conftest import user_body
+
+    response = scim.post("Users", user_body(email, planetscale_role="admin"))
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def test_leak_1_as_admin_an_attached_account_does_not_reach_the_org_with_its_password(
+        org, enabled, admin_user, outsider):
+    _provision_admin(_admin_directory(org, admin_user), outsider.email)
+    membership = Membership.objects.get(org=org, user=outsider)
+    assert membership.role == Membership.Role.ADMIN and membership.owner_unconfirmed
+    client = Client()
+    assert _password_sign_in(client, outsider.email).status_code == 302  # not locked out (SPEC §7)
+    _refused_to_reach_the_org(client)
+
+
+def test_leak_2_as_admin_a_directory_made_admin_gets_no_password(client, org, enabled, admin_user):
+    verify_domain_now(org, "acme.test")
+    _provision_admin(_admin_directory(org, admin_user), "dana@acme.test")
+    dana = User.objects.get(email="dana@acme.test")
+    assert Membership.objects.get(org=org, user=dana).role == Membership.Role.ADMIN
+    body = _reset_mail_body(client, dana.email)
+    assert "/accounts/reset/" not in body and "/sso/" in body
+    dana.set_password(PASSWORD)  # as an account could get one before E11
+    dana.save()
+    assert _password_sign_in(Client(), dana.email).status_code == 200  # refused, pointing to /sso/
+    _refused_to_reach_the_org(client_for(dana))
+
+
+def test_leak_3_as_admin_a_removed_member_brought_back_as_admin_uses_the_idp(
+        client, org, member, enabled, admin_user):
+    _provision_admin(_admin_directory(org, admin_user), member.user.email)
+    assert Membership.objects.get(org=org, user=member.user).role == Membership.Role.ADMIN
+    assert _password_sign_in(client, member.user.email).status_code == 200
+    assert "_auth_user_id" not in client.session
+    _refused_to_reach_the_org(client_for(member.user))
+
+
+@pytest.mark.parametrize("how", ["promoted", "added_as_admin"])
+def test_an_administrator_made_after_the_enable_uses_the_idp(how, org, enabled, admin_user):
+    from orgs.services import membership_change_role
+
+    user = make_user("rosa@acme.test")
+    if how == "promoted":
+        verify_domain_now(org, "acme.test")
+        sso_login(org=org, name_id=user.email, attributes={"email": [user.email]})
+        membership_change_role(org=org, membership=Membership.objects.get(org=org, user=user),
+                               role=Membership.Role.ADMIN, actor=admin_user)
+    else:
+        membership_add(org=org, user=user, role=Membership.Role.ADMIN, actor=None)
+    assert _password_sign_in(Client(), user.email).status_code == 200
+    _refused_to_reach_the_org(client_for(user))
+    # The administrator the enable kept still has their password (E2).
+    assert client_for(admin_user).get(MEMBERS).status_code == 200
+
+
+def test_a_refused_post_with_a_malformed_referer_is_still_a_clean_403(org, enabled, admin_user):
+    sso_login(org=org, name_id=admin_user.email, attributes={"email": [admin_user.email]})
+    response = client_for(admin_user).post(MEMBERS, {}, HTTP_REFERER="http://[bad")
+    assert response.status_code == 403 and b"Nothing was changed" in response.content

@@ -60,7 +60,9 @@ def test_unlink_then_the_next_subject_binds(client, org, pat, idp, admin_user):
     assert "00u-pat-A" in page and f"/identities/{membership.pk}/unlink/" in page
     response = admin.post(f"/orgs/acme/settings/authentication/identities/{membership.pk}/unlink/", {"page": "1"})
     assert response.status_code == 302 and response["Location"] == MEMBERS + "?page=1"
-    assert not SSOIdentity.objects.filter(user=pat).exists()
+    unbound = SSOIdentity.objects.get(user=pat)
+    assert unbound.name_id == "" and unbound.first_sso_login_at is not None  # E2 stays over for pat
+    assert "00u-pat-A" not in admin.get(MEMBERS).content.decode()
     unlinked = AuditEvent.objects.get(org=org, event=SSOEvents.IDENTITY_UNLINKED)
     assert unlinked.actor == admin_user and unlinked.old["subject"] == "00u-pat-A"
     # Their sessions from this IdP ended with the link.
@@ -73,6 +75,22 @@ def test_unlink_then_the_next_subject_binds(client, org, pat, idp, admin_user):
     admin.post(f"/orgs/acme/settings/authentication/identities/{membership.pk}/unlink/")
     admin.post(f"/orgs/acme/settings/authentication/identities/{membership.pk}/unlink/")
     assert AuditEvent.objects.filter(org=org, event=SSOEvents.IDENTITY_UNLINKED).count() == 2
+
+
+def test_unlinking_an_administrator_does_not_give_their_password_back(org, enabled, idp, admin_user):
+    """E2: from the first IdP sign-in on, an administrator signs in only through the IdP;
+    unlinking the subject (to let the IdP bind a new one) does not undo that."""
+    from django.test import Client
+
+    from sso.services import sso_identity_unlink
+    from tests.conftest import PASSWORD, client_for, make_user
+
+    assert _sign_in(Client(), idp, "00u-ada", admin_user.email).status_code == 302
+    assert client_for(admin_user).get(MEMBERS).status_code == 302  # E2 is over for her
+    other_admin = make_user("bo@acme.test")
+    assert sso_identity_unlink(org=org, actor=other_admin, membership=Membership.objects.get(user=admin_user))
+    assert client_for(admin_user).get(MEMBERS).status_code == 302
+    assert Client().post("/accounts/login/", {"username": admin_user.email, "password": PASSWORD}).status_code == 200
 
 
 def test_only_administrators_unlink_and_only_in_their_organization(org, pat, other_org, outsider):
@@ -125,3 +143,49 @@ def test_the_subject_attribute_is_configured_through_the_api_and_audited(org, en
     assert configured.new["subject_attribute"] == OBJECT_ID and configured.old["subject_attribute"] == ""
     page = sso_client_for(admin_user, org).get("/orgs/acme/settings/authentication/").content.decode()
     assert OBJECT_ID in page
+
+
+def test_an_overlong_name_id_is_refused_cleanly(client, org, enabled, idp):
+    response = _sign_in(client, idp, "x" * 600, "long@acme.test")
+    assert response.status_code == 403
+    assert not SSOIdentity.objects.filter(org=org).exists()
+
+
+def test_a_conflict_at_link_confirmation_is_recorded_and_nothing_changes(org, pat, idp):
+    from orgs.models import hash_secret
+    from sso.models import PendingLink
+    from sso.services import IdentityConflict, sso_link_confirm
+
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    # A claimed account (an unclaimed one would be claimed by the confirmation, ending the old link).
+    type(pat).objects.filter(pk=pat.pk).update(claimed=True, email_verified_at=timezone.now())
+    link = PendingLink.objects.create(org=org, user=pat, token_hash=hash_secret("tok"), name_id="00u-other",
+                                      expires_at=timezone.now() + timedelta(hours=1))
+    with pytest.raises(IdentityConflict):
+        sso_link_confirm(token="tok")
+    link.refresh_from_db()
+    assert link.used_at is None and SSOIdentity.objects.get(user=pat).name_id == "00u-pat-A"
+    conflict = AuditEvent.objects.get(org=org, event=SSOEvents.IDENTITY_CONFLICT)
+    assert conflict.new == {"subject": "00u-other"}
+
+
+def test_link_confirmation_refuses_a_deactivated_account(org, enabled):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orgs.models import hash_secret
+    from sso.models import PendingLink
+    from sso.services import SSOLoginRefused, sso_link_confirm
+    from tests.conftest import make_user
+
+    user = make_user("gone@acme.test", is_active=False)
+    PendingLink.objects.create(org=org, user=user, token_hash=hash_secret("tok2"), name_id="gone@acme.test",
+                               expires_at=timezone.now() + timedelta(hours=1))
+    with pytest.raises(SSOLoginRefused) as refused:
+        sso_link_confirm(token="tok2")
+    assert refused.value.code == "account_inactive"
+    assert not Membership.objects.filter(org=org, user=user).exists()
