@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The README's two commands, needing nothing but Python 3.11+:
 
-    python3 dev.py run     # set up, load the demo, serve on http://localhost:8000
+    python3 dev.py run [ADDRESS]   # set up, load the demo, serve on http://localhost:8000 (BASE_URL follows ADDRESS)
     python3 dev.py test    # set up and run the whole test suite (extra args go to pytest)
     python3 dev.py bench [name …]   # the benchmarks in bench/ (all, or the named ones)
     python3 dev.py screenshots      # refresh the committed screenshots/ (Chromium; the tests write var/screenshots/)
@@ -42,13 +42,27 @@ def setup() -> None:
         STAMP.write_text(digest)
 
 
+def base_url_for(address: str) -> str:
+    """The BASE_URL of `runserver ADDRESS` (PORT, HOST:PORT or [IPv6]:PORT): the SP's URLs and
+    the test IdP must point where the server listens. A loopback or wildcard address is
+    called localhost, the name the quickstart opens."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    if host in ("", "0", "0.0.0.0", "127.0.0.1", "::", "::1", "localhost"):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port or 8000}"
+
+
 def run(args: list[str]) -> int:
     setup()
-    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true"), "SAML_TEST_IDP": os.environ.get("SAML_TEST_IDP", "true")}
+    address = args[0] if args else "127.0.0.1:8000"
+    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true"), "SAML_TEST_IDP": os.environ.get("SAML_TEST_IDP", "true"),
+           "BASE_URL": os.environ.get("BASE_URL") or base_url_for(address)}
     for step in (["migrate", "--no-input"], ["demo"]):
         if sh(PY, "manage.py", *step, env=env):
             return 1
-    address = args[0] if args else "127.0.0.1:8000"
     return sh(PY, "manage.py", "runserver", address, env=env)
 
 
@@ -83,10 +97,13 @@ def bench(names: list[str]) -> int:
         )
         if sh(PY, "-c", create, url):
             return 1
+    # Benchmarks run as production does (DEBUG off), so they supply what its settings require.
+    env = {"SECRET_KEY": "benchmarks-only-secret-key-not-for-any-deployment-0123456789abcdef",
+           "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend", **os.environ}
     failed = 0
     for name in names or BENCHMARKS:
         print(f"\n== bench/{name}.py", flush=True)
-        failed += bool(sh(PY, ROOT / "bench" / f"{name}.py"))
+        failed += bool(sh(PY, ROOT / "bench" / f"{name}.py", env=env))
     return 1 if failed else 0
 
 

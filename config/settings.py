@@ -2,9 +2,11 @@
 
 The embedded default (no environment at all) is SQLite, tasks run in-process,
 local-memory cache and console email: what the README quickstart runs.
-Production sets DATABASE_URL (PostgreSQL), REDIS_URL, SECRET_KEY, ALLOWED_HOSTS
-and BASE_URL.
+Production sets DATABASE_URL (PostgreSQL), REDIS_URL, SECRET_KEY, EMAIL_BACKEND,
+ALLOWED_HOSTS and BASE_URL; outside DEBUG the process refuses to start without a real
+SECRET_KEY and an explicit EMAIL_BACKEND (see _refuse_insecure_defaults).
 """
+import os
 from pathlib import Path
 
 import environ
@@ -15,7 +17,8 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env") if (BASE_DIR / ".env").exists() else None
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-change-me-in-production-0123456789")
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-change-me-in-production-0123456789"
+SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "testserver"])
 
 # Absolute URLs (emails, SAML SP entity ID and ACS, SCIM base) are built from
@@ -137,6 +140,21 @@ SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Served over https (BASE_URL says so): browsers are told to come back only over https
+# (HSTS, a year by default; HSTS_SECONDS=0 turns it off), and plain http is redirected
+# (not /healthz, which load balancers and docker-compose probe over http inside).
+SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=365 * 24 * 3600) if SESSION_COOKIE_SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Preloading commits the whole domain to https in browsers for months; the operator decides
+# (HSTS_PRELOAD=true, then hstspreload.org), so check --deploy does not ask for it.
+SECURE_HSTS_PRELOAD = env.bool("HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SESSION_COOKIE_SECURE)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Behind PROXY_COUNT trusted proxies that terminate TLS, the last one's X-Forwarded-Proto
+# says whether the browser used https. With no proxy the header is anyone's to forge: ignored.
+if AXES_IPWARE_PROXY_COUNT > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -170,6 +188,29 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Gatehouse <no-reply@gatehouse.localhost>")
+
+
+def _refuse_insecure_defaults() -> None:
+    """Outside DEBUG, refuse to start (gunicorn, Celery and manage.py all import this module)
+    with what is only fit for development: a secret key anyone can read here or guess, or
+    emails (invitation and password-reset links) printed to the server's log because nobody
+    chose an email backend. EMAIL_BACKEND set explicitly, even to the console, is a choice."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    problems = []
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        problems.append("SECRET_KEY is the development default or shorter than 50 characters: set a long random "
+                        "value, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(50))'")
+    if "EMAIL_BACKEND" not in os.environ:
+        problems.append("EMAIL_BACKEND is not set, so emails (with their sign-in links) would be printed to the "
+                        "log: set it, e.g. django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST")
+    if problems:
+        raise ImproperlyConfigured("Refusing to start outside DEBUG: " + "; ".join(problems)
+                                   + ". For local development set DEBUG=true (python3 dev.py run does).")
+
+
+if not DEBUG:
+    _refuse_insecure_defaults()
 
 INVITATION_TTL_DAYS = 7
 # Links mailed to an account's address (E14): verify it, or claim an unclaimed account. They
@@ -228,6 +269,8 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Django logs a refused request's path (a 404 on /invitations/<token>/): secrets masked.
+    "filters": {"mask_secrets": {"()": "config.log_masking.SecretPathFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }

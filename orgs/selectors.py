@@ -8,8 +8,14 @@ from .models import AuditEvent, Database, DatabasePassword, Invitation, Membersh
 def organizations_of(user) -> QuerySet[Organization]:
     """The organizations the user can open (the switcher, the home page): a membership
     an access policy blocks does not count, as in membership_for_slug."""
-    memberships = _with_access(Membership.objects.filter(user=user))
-    return Organization.objects.filter(pk__in=memberships.values("org_id")).order_by("name", "pk")
+    return Organization.objects.filter(pk__in=memberships_of(user).values("org_id")).order_by("name", "pk")
+
+
+def memberships_of(user) -> QuerySet[Membership]:
+    """The user's memberships that open their organization (organizations_of, with the role:
+    the API's list of the caller's organizations), with the organization, in its order."""
+    return (_with_access(Membership.objects.filter(user=user)).select_related("org")
+            .order_by("org__name", "org__pk"))
 
 
 def _with_access(memberships: QuerySet[Membership]) -> QuerySet[Membership]:

@@ -87,7 +87,12 @@ def enforcement_summary(*, org: Organization, connection: SSOConnection | None =
         staying = staying.exclude(removed_by_enable(connection.enabled_at))
     through_idp = Exists(SSOIdentity.objects.filter(org=org, user=OuterRef("user_id"),
                                                     first_sso_login_at__isnull=False))
-    admin = Q(role=Membership.Role.ADMIN)
+    # E2's administrators: admin when SSO was enabled, with a membership their owner agreed
+    # to (sso.sessions.password_still_allowed); one made since awaits the IdP like a member.
+    admin = Q(role=Membership.Role.ADMIN, owner_unconfirmed=False)
+    if connection is not None and connection.is_enabled and connection.enabled_at:
+        admin &= Q(created_at__lt=connection.enabled_at) & (
+            Q(role_changed_at__isnull=True) | Q(role_changed_at__lt=connection.enabled_at))
     counts = staying.aggregate(
         signed_in_through_idp=Count("pk", filter=through_idp),
         admins_on_password=Count("pk", filter=~through_idp & admin),
@@ -187,23 +192,14 @@ def enable_preview(*, org: Organization) -> dict:
 
 
 def sso_org_for_email(email: str) -> Organization | None:
-    """Home-realm discovery for /sso/: the SSO-enabled organization this email signs in
-    through. In order: the organization its account is linked to by SSO; else the one
-    it belongs to (an administrator before their first SSO sign-in) or was removed from
-    by the enable (a member coming back, E3); else the one that verified its domain.
-    Several candidates at one step → None: the page then asks for the organization.
-    A membership Directory Sync attached without the owner's agreement does not count."""
-    enabled = Organization.objects.filter(sso_connection__state=SSOConnection.State.ENABLED)
-    steps = (
-        enabled.filter(pk__in=SSOIdentity.objects.filter(user__email=email).values("org_id")),
-        enabled.filter(pk__in=Membership.objects.filter(user__email=email, owner_unconfirmed=False)
-                       .values("org_id"))
-        | enabled.filter(pk__in=SSORemoval.objects.filter(user__email=email).values("org_id")),
-        enabled.filter(pk__in=VerifiedDomain.objects.filter(domain=email.rpartition("@")[2],
-                                                            verified_at__isnull=False).values("org_id")),
-    )
-    for candidates in steps:
-        found = list(candidates.distinct()[:2])
-        if found:
-            return found[0] if len(found) == 1 else None
-    return None
+    """Home-realm discovery for /sso/: the SSO-enabled organization that verified this
+    email's domain, or None. Only a verified domain answers, as it is public already (DNS):
+    an account's links, memberships or removal records would tell anyone who types an
+    address where its owner works. Everyone else types their organization's slug."""
+    domain = email.rpartition("@")[2]
+    if not domain:
+        return None
+    return (Organization.objects
+            .filter(sso_connection__state=SSOConnection.State.ENABLED,
+                    pk__in=VerifiedDomain.objects.filter(domain=domain, verified_at__isnull=False).values("org_id"))
+            .first())

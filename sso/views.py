@@ -129,22 +129,28 @@ def _org_and_connection(org_slug: str):
 
 @require_http_methods(["GET", "POST"])
 def sso_start(request):
-    """“Sign in with SSO”: an email (see selectors.sso_org_for_email) or an
-    organization slug → that organization's login."""
+    """“Sign in with SSO”: an email in a domain an SSO organization verified, or an
+    organization slug → that organization's login, coming back into that organization.
+    Any other email gets one answer, whoever it belongs to: type your organization
+    (selectors.sso_org_for_email says why)."""
     query = (request.POST.get("identifier") or request.GET.get("org") or "").strip()
     next_url = safe_relative_path(request.POST.get("next") or request.GET.get("next") or "", "")
-    error = ""
+    error, ask_organization = "", False
     if query:
         if "@" in query:
             org = selectors.sso_org_for_email(normalize_email(query))
+            ask_organization = org is None
         else:
             org = Organization.objects.filter(slug=query.lower()).first()
         if org is not None and SSOConnection.objects.filter(org=org, state=SSOConnection.State.ENABLED).exists():
-            target = f"/sso/{org.slug}/login/"
-            return redirect(target + (f"?next={next_url}" if next_url else ""))
-        error = "We found no organization with single sign-on for that. Check the spelling, or use your organization's name as it appears in its URL."
-    return render(request, "sso/start.html", {"query": query, "error": error, "next": next_url},
-                  status=200 if not error else 404)
+            return redirect(f"/sso/{org.slug}/login/?next={next_url or f'/orgs/{org.slug}/'}")
+        if not ask_organization:
+            error = ("We found no organization with single sign-on for that. Check the spelling, or use your "
+                     "organization's name as it appears in its URL.")
+    return render(request, "sso/start.html",
+                  {"query": "" if ask_organization else query, "error": error, "next": next_url,
+                   "ask_organization": ask_organization},
+                  status=404 if error else 200)
 
 
 def _start_flow(request, org, connection, *, next_url: str, purpose: str):
@@ -170,10 +176,11 @@ def _start_flow(request, org, connection, *, next_url: str, purpose: str):
 
 @require_GET
 def sso_login(request, org_slug):
-    org, connection = _org_and_connection(org_slug)
+    org, connection = selectors.org_and_connection(org_slug)
     if connection is None or not connection.is_enabled:
+        # One page whether or not the organization exists: this URL confirms no slug.
         return _error(request, status=404, title="Single sign-on is not enabled for this organization.",
-                      detail="Sign in with your email and password instead, or ask your administrator.", org=org)
+                      detail="Sign in with your email and password instead, or ask your administrator.")
     next_url = safe_relative_path(request.GET.get("next", ""), "/")
     return _start_flow(request, org, connection, next_url=next_url, purpose="login")
 
@@ -267,16 +274,19 @@ def _test_result(request, org, connection, assertion, *, tester=None):
     if not profile["email"]:
         diagnosis.append(f"No email: the attribute “{connection.email_attribute}” is missing or empty and the "
                          "NameID is not an email address. Change the attribute mapping or the IdP's claims.")
+    # Only this organization's own members are looked into: whether any other address has an
+    # account, or an SSO link elsewhere, is not this organization's to learn (its IdP can name
+    # any address), so "no account" and "not a member" read the same.
     user = User.objects.filter(email=profile["email"]).first() if profile["email"] else None
-    if user is not None:
+    member = user is not None and Membership.objects.filter(org=org, user=user, owner_unconfirmed=False).exists()
+    if member:
         identity = sso_identity_of(user)
         if identity is not None and identity.org_id != org.pk:
             diagnosis.append(f"{user.email} is linked to another organization's SSO; sign-in would be refused "
                              "if that organization enforces SSO.")
-        if not Membership.objects.filter(org=org, user=user).exists():
-            diagnosis.append(f"{user.email} is not a member; a real sign-in would add them as a member.")
     elif profile["email"]:
-        diagnosis.append(f"No account for {profile['email']} yet; a real sign-in would create it.")
+        diagnosis.append(f"{profile['email']} is not a member of {org.name}; a real sign-in would add it just in "
+                         "time if allowed.")
     services.record_test_login(org=org, tester=tester, name_id=assertion.name_id,
                                attribute_names=sorted(assertion.attributes))
     return render(request, "sso/test_result.html", {
@@ -287,12 +297,15 @@ def _test_result(request, org, connection, assertion, *, tester=None):
 
 @require_GET
 def metadata(request, org_slug):
-    org = Organization.objects.filter(slug=org_slug).first()
-    if org is None:
+    """The SP metadata, derived from the slug alone: every slug an organization could have gets
+    one, so this URL confirms no slug. The SP signing certificate (single logout) is added
+    once the organization has an SSO connection (its key made then, on the first request);
+    before that, and for a slug nobody has, the same document without it."""
+    if len(org_slug) > Organization._meta.get_field("slug").max_length:
         raise Http404("No such organization.")
-    # The SP signing key (single logout) is made here on the first request, once per organization.
-    return HttpResponse(saml.sp_metadata_xml(org_slug, services.sp_key_for(org).certificate_pem),
-                        content_type="application/samlmetadata+xml")
+    connection = SSOConnection.objects.select_related("org").filter(org__slug=org_slug).first()
+    certificate = services.sp_key_for(connection.org).certificate_pem if connection is not None else ""
+    return HttpResponse(saml.sp_metadata_xml(org_slug, certificate), content_type="application/samlmetadata+xml")
 
 
 @require_http_methods(["GET", "POST"])

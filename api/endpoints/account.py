@@ -2,7 +2,7 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from orgs.models import Membership
+from orgs.selectors import memberships_of
 
 from ..serializers import CallerSerializer, OrganizationWithRoleSerializer
 from ..views import APIBaseView, OrgScopedAPIView, error_responses
@@ -15,8 +15,10 @@ def _with_role(org, role):
 
 class _CallerOrganizations:
     def caller_memberships(self):
-        """A session's memberships, with their organizations (a token has none: it acts for one organization)."""
-        return Membership.objects.filter(user=self.request.user).select_related("org").order_by("org__name", "org__pk")
+        """A session's memberships that open their organization, as the switcher lists them (a member
+        the SSO enable is removing has none there), with the organizations (a token has none: it acts
+        for one organization)."""
+        return memberships_of(self.request.user)
 
     def caller_organizations(self, memberships=None) -> list:
         token = self.token

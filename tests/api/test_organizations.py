@@ -49,3 +49,25 @@ def test_write_methods_on_read_only_endpoints_are_405(admin_api, org):
     assert_error(admin_api.post(f"{API}/user", {}), 405)
     assert_error(admin_api.post(f"{API}/organizations", {"slug": "x"}), 405)
     assert_error(admin_api.delete(org_url(org)), 405)
+
+
+def test_an_organization_whose_access_ended_is_left_out_of_the_callers_lists(member_api, org, member, member_user,
+                                                                             admin_user, other_org, outsider):
+    # E1: the SSO enable ends the member's access at once, before its job removes the membership;
+    # the API's lists then say what the switcher says (orgs.selectors.organizations_of).
+    from orgs.models import Membership
+    from orgs.selectors import organizations_of
+    from sso.services import sso_configure, sso_enable
+    from tests.sso.idp import TestIdP
+
+    membership_add(org=other_org, user=member_user, role="member", actor=outsider)
+    idp = TestIdP()
+    sso_configure(org=org, actor=admin_user, idp_entity_id=idp.entity_id, idp_sso_url="https://idp.test/sso",
+                  certificates=[idp.cert_pem])
+    sso_enable(org=org, actor=admin_user)  # its removal job is queued on commit: not run here
+    assert Membership.objects.filter(org=org, user=member_user).exists()
+    assert list(organizations_of(member_user)) == [other_org]
+
+    body = member_api.get(f"{API}/organizations").json()
+    assert body["count"] == 1 and [o["slug"] for o in body["results"]] == ["other"]
+    assert [o["slug"] for o in member_api.get(f"{API}/user").json()["organizations"]] == ["other"]

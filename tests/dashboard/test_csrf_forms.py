@@ -165,7 +165,7 @@ def test_sso_start_post_needs_csrf_token(world):
     client = csrf_client()
     assert_csrf_refused(client.post("/sso/", {"identifier": "acme"}))
     response = client.post("/sso/", {"identifier": "acme", "csrfmiddlewaretoken": token_from(client, "/sso/")})
-    assert response.status_code == 302 and response["Location"] == "/sso/acme/login/"
+    assert response.status_code == 302 and response["Location"] == "/sso/acme/login/?next=/orgs/acme/"
 
 
 @pytest.fixture

@@ -243,3 +243,12 @@ def test_api_schema_describes_the_new_fields(client):
                                                        "awaiting_first_sso_sign_in"}
     lifetime = schema["SSOConfigureRequest"]["properties"]["session_lifetime_hours"]
     assert (lifetime["minimum"], lifetime["maximum"]) == (1, 720)
+
+
+def test_an_administrator_made_after_the_enable_awaits_the_idp_not_a_password(org, admin_user, connection):
+    """E2's count is the administrators the enable kept; one added since must use the IdP."""
+    sso_enable(org=org, actor=admin_user)
+    membership_add(org=org, user=make_user("late-admin@acme.test"), role=Membership.Role.ADMIN, actor=None)
+    summary = enforcement_summary(org=org)
+    assert summary["admins_on_password"] == 1  # ada, kept by the enable
+    assert summary["awaiting_first_sso_sign_in"] == 1  # the late administrator

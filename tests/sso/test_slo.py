@@ -80,7 +80,7 @@ def request_for(idp, binding, **kwargs):
 # Metadata and the SP key -----------------------------------------------------------
 
 
-def test_metadata_carries_the_sp_signing_certificate_and_both_sls_bindings(client, org):
+def test_metadata_carries_the_sp_signing_certificate_and_both_sls_bindings(client, org, connection):
     first = client.get("/sso/acme/metadata/")
     assert first.status_code == 200
     root = etree.fromstring(first.content)
@@ -101,7 +101,11 @@ def test_metadata_carries_the_sp_signing_certificate_and_both_sls_bindings(clien
     assert AuditEvent.objects.filter(org=org, event=SSOEvents.SP_KEY_CREATED).count() == 1
 
 
-def test_each_organization_has_its_own_sp_key(client, org, other_org):
+def test_each_organization_has_its_own_sp_key(client, org, connection, other_org, outsider, idp):
+    from sso.services import sso_configure
+
+    sso_configure(org=other_org, actor=outsider, idp_entity_id=idp.entity_id + "other",
+                  idp_sso_url="https://idp.test/sso", certificates=[idp.cert_pem])
     client.get("/sso/acme/metadata/")
     client.get("/sso/other/metadata/")
     acme, other = SPKey.objects.get(org=org), SPKey.objects.get(org=other_org)

@@ -92,7 +92,7 @@ def test_test_connection_shows_attributes_and_changes_nothing(admin_client, idp_
     relay = unescape(re.search(r'name="RelayState" value="([^"]*)"', html).group(1))
     result = admin_client.post("/sso/acme/acs/", {"SAMLResponse": body, "RelayState": relay})
     assert result.status_code == 200 and b"Test sign-in succeeded" in result.content
-    assert b"newbie@acme.test" in result.content and b"would create it" in result.content
+    assert b"newbie@acme.test is not a member of" in result.content and b"just in time" in result.content
     assert not Membership.objects.filter(org=org, user__email="newbie@acme.test").exists()
     assert AuditEvent.objects.filter(org=org, event=SSOEvents.TEST_LOGIN).exists()
 
