@@ -5,12 +5,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE (checked only when something reads request.body or
 request.POST) would not protect the API: a client could send a body of any
 size and it would be read into memory. This parser refuses it with 413.
 """
-import json
-
 from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
-from rest_framework.utils.json import strict_constant
+
+from config import jsonbody
 
 from .errors import TooLarge
 
@@ -33,8 +32,7 @@ class LimitedJSONParser(JSONParser):
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = raw.decode(encoding)
-            parse_constant = strict_constant if self.strict else None  # NaN/Infinity refused
-            return json.loads(text, parse_constant=parse_constant)
+            return jsonbody.loads(text)  # NaN/Infinity and deep nesting refused (SPEC §6)
         except UnicodeDecodeError:
             raise ParseError("The request body is not valid UTF-8.") from None
         except ValueError as exc:

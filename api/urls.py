@@ -70,4 +70,5 @@ urlpatterns = [
 ]
 
 # Keep last: unmatched API URLs answer a JSON 404 instead of the site's HTML page.
-urlpatterns.append(re_path(r"^.*$", not_found, name="not-found"))
+# [\s\S], not ".": a path may hold a newline (%0A), and then "." would let it fall to the HTML 404.
+urlpatterns.append(re_path(r"^[\s\S]*$", not_found, name="not-found"))

@@ -48,6 +48,7 @@ from rest_framework.response import Response
 from orgs.models import Membership
 
 from .authentication import ServiceTokenAuthentication, token_of
+from .errors import InvalidQuery
 from .pagination import Pagination
 from .parsers import LimitedJSONParser
 from .permissions import HasOrgRole, IsAuthenticatedCaller, OrgAccess
@@ -81,6 +82,14 @@ class APIBaseView(GenericAPIView):
     pagination_class = Pagination
     # No OPTIONS introspection: the OpenAPI schema describes every endpoint (OPTIONS answers 405).
     metadata_class = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Body strings are refused by DRF's CharField; a query parameter is read raw, and
+        # PostgreSQL refuses NUL in text (DataError, a 500): refuse it here, for every endpoint.
+        for name, values in request.query_params.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                raise InvalidQuery(name.replace("\x00", ""), "Query parameters cannot contain NUL characters.")
 
     def validated(self, serializer_class, **kwargs) -> dict:
         serializer = serializer_class(data=self.request.data, **kwargs)

@@ -13,6 +13,9 @@ def admin_login(request):
     return redirect_to_login(request.GET.get("next") or "/admin/", login_url="accounts:login")
 
 
+# An outage met outside a view (in a middleware) answers 503 too, not the 500 page.
+handler500 = "config.faults.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/login/", admin_login),

@@ -25,3 +25,9 @@ class ScimConfig(AppConfig):
         account_claimed.connect(detach_claimed_account, dispatch_uid="scim.detach_claimed_account")
         # The directory's audit event names; the block on hand-made teams (DS3, DS5).
         from . import policy, services  # noqa: F401
+        # An outage (PostgreSQL) met outside a SCIM view still answers SCIM's error JSON.
+        from config.faults import register_surface
+
+        from .errors import ScimError
+
+        register_surface("/scim/", lambda message: ScimError(503, message).response())

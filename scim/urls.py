@@ -18,5 +18,6 @@ urlpatterns = [
     re_path(r"^Groups/\.search/?$", views.groups_search, name="groups_search"),
     re_path(r"^Groups/(?P<resource_id>[^/]+)/?$", views.group_detail, name="group"),
     re_path(r"^\.search/?$", views.root_search, name="search"),
-    re_path(r"^(?P<rest>.*)$", views.not_found_view, name="not_found"),
+    # [\s\S], not ".": a path holding a newline (%0A) must get SCIM's 404 too, not the HTML page.
+    re_path(r"^(?P<rest>[\s\S]*)$", views.not_found_view, name="not_found"),
 ]

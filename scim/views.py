@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from config import jsonbody
 from orgs.errors import ServiceError
 
 from . import request_log, resources, schemas, selectors, services
@@ -71,8 +72,8 @@ def _read_json(request):
     if not raw.strip():
         raise bad_request("The request needs a JSON body.", "invalidSyntax")
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        return jsonbody.loads(raw)  # nesting bounded, NaN/Infinity refused (SPEC §6)
+    except ValueError:  # MalformedJSON and UnicodeDecodeError are ValueErrors
         raise bad_request("The body is not valid JSON.", "invalidSyntax") from None
 
 
@@ -132,6 +133,9 @@ def _methods(request, *allowed):
         raise ScimError(405, f"{request.method} is not supported here.")
 
 
+MAX_START_INDEX = 2**31 - 1
+
+
 def _int_param(value, default):
     if value in (None, ""):
         return default
@@ -145,18 +149,25 @@ def _list_params(request, search_body=None):
     """filter, startIndex, count (capped, negative → 0, startIndex < 1 → 1), attributes."""
     source = search_body if search_body is not None else request.GET
     get = (lambda name: resources._ci_get(source, name)) if search_body is not None else source.get
-    start = max(1, _int_param(get("startIndex"), 1))
+    # Past any possible row, but inside the database's integer (no 500, SPEC §6): the
+    # page is then empty and totalResults still right.
+    start = min(max(1, _int_param(get("startIndex"), 1)), MAX_START_INDEX)
     count = _int_param(get("count"), schemas.max_results())
     count = min(max(0, count), schemas.max_results())
     text = get("filter")
     if text is not None and not isinstance(text, str):
         raise bad_request("“filter” must be a string.", "invalidFilter")
-    attributes, excluded = get("attributes"), get("excludedAttributes")
-    if isinstance(attributes, list):
-        attributes = ",".join(str(a) for a in attributes)
-    if isinstance(excluded, list):
-        excluded = ",".join(str(a) for a in excluded)
-    return text, start, count, attributes, excluded
+    return text, start, count, _attribute_list(get, "attributes"), _attribute_list(get, "excludedAttributes")
+
+
+def _attribute_list(get, name):
+    """`attributes`/`excludedAttributes`: a comma-separated string, or (in a SearchRequest) a list of strings."""
+    value = get(name)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        value = ",".join(value)
+    if value is not None and not isinstance(value, str):
+        raise bad_request(f"“{name}” must be a string or a list of strings.", "invalidValue")
+    return value
 
 
 def _attribute_params(request):

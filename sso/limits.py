@@ -7,18 +7,26 @@ address (an IPv6 client by its /64, which one host usually holds whole), and per
 organization whatever the address, each over a fixed window of
 SSO_REJECTIONS_WINDOW_SECONDS. Only rejections are counted: a valid response is never
 refused here, so people behind an attacker's NAT still sign in.
+
+Without the cache (Redis down) the count is kept per process, per organization only:
+the audit log stays bounded (by the number of processes) and a refusal is never a 500.
 """
 import ipaddress
+import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django_ratelimit.core import get_usage
 
+from config.faults import CACHE_ERRORS, warn_throttled
 from orgs.middleware import client_ip
 
 GROUP = "sso.acs_rejections"
+log = logging.getLogger(__name__)
+_process_counts = LocMemCache("sso-rejections-fallback", {"OPTIONS": {"MAX_ENTRIES": 10000}})
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,23 @@ def _usage(request, scope: str, value: str, limit: int, window: int) -> dict | N
 
 def rejection_allowance(request, org) -> Allowance:
     """Count one refused post for `org` and say whether its audit event is written."""
+    try:
+        return _shared_allowance(request, org)
+    except CACHE_ERRORS:
+        warn_throttled(log, "sso.limits", "SSO rejection limit: cache unavailable; counting per process")
+        return _process_allowance(org)
+
+
+def _process_allowance(org) -> Allowance:
+    window = settings.SSO_REJECTIONS_WINDOW_SECONDS
+    key = f"{org.pk}:{int(time.time()) // window}"
+    _process_counts.add(key, 0, timeout=window)
+    if _process_counts.incr(key) <= settings.SSO_REJECTIONS_PER_ORG:
+        return Allowance(record=True)
+    return Allowance(record=False, retry_after=max(1, window - int(time.time()) % window))
+
+
+def _shared_allowance(request, org) -> Allowance:
     window = settings.SSO_REJECTIONS_WINDOW_SECONDS
     scope, limit = "client", settings.SSO_REJECTIONS_PER_CLIENT
     usage = _usage(request, scope, f"{org.pk}:{_client(request)}", limit, window)

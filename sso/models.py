@@ -229,3 +229,18 @@ class SPKey(TimestampedModel):
     private_key_pem = models.TextField()
     certificate_pem = models.TextField()
     not_after = models.DateTimeField()
+
+
+class UsedMessageID(models.Model):
+    """An assertion or single-logout message ID an organization accepted (sso.state), kept
+    until it could no longer be accepted (SPEC §7: every assertion ID accepted once). In
+    PostgreSQL, not the cache: a Redis restart, flush or eviction forgets none. The ID is
+    stored hashed with its kind; expired rows are pruned in batches."""
+
+    # Indexed by the unique constraint, which leads with it.
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    id_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["org", "id_hash"], name="sso_message_id_used_once")]

@@ -67,6 +67,13 @@ class SAMLRejected(Exception):
         self.reason = reason
 
 
+def _text_attributes(attributes: dict | None) -> dict[str, list[str]]:
+    """The attributes' text values only. python3-saml reads an AttributeValue holding an
+    element (a nested NameID) as a dict; such a value counts as absent (SPEC §6: no 500)."""
+    return {name: [value for value in values if isinstance(value, str)]
+            for name, values in (attributes or {}).items() if isinstance(name, str)}
+
+
 @dataclass
 class Assertion:
     name_id: str
@@ -517,7 +524,7 @@ def validate_response(connection, certificates: list[str], posted: "Posted | str
     return Assertion(
         name_id=expected_name_id,
         name_id_format=name_id_format,
-        attributes={k: list(v) for k, v in (attributes or {}).items()},
+        attributes=_text_attributes(attributes),
         assertion_id=assertion_id,
         in_response_to=request_id,
         not_on_or_after=expiry,

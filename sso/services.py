@@ -464,9 +464,8 @@ class LoginResult:
 def mapped_profile(connection: SSOConnection, name_id: str, attributes: dict) -> dict:
     """Email and names from the assertion, through the connection's attribute mapping."""
 
-    def first(name):
-        values = attributes.get(name) or []
-        return (values[0] if values else "") or ""
+    def first(name):  # the first text value; anything else counts as absent (SPEC §6)
+        return next((value for value in attributes.get(name) or [] if isinstance(value, str) and value), "")
 
     email = first(connection.email_attribute) or (name_id if "@" in (name_id or "") else "")
     email = normalize_email(email)

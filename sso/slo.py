@@ -97,7 +97,7 @@ def sls(request, org_slug):
     except saml.SAMLRejected as exc:
         return _reject(request, org, connection, exc.code, f"Single logout: {exc.reason}",
                        status=413 if exc.code == "too_large" else 400)
-    if not state.logout_message_first_use(org_slug=org.slug, message_id=valid.message_id,
+    if not state.logout_message_first_use(org=org, message_id=valid.message_id,
                                           max_age_seconds=REPLAY_WINDOW_SECONDS):
         return _reject(request, org, connection, "replay",
                        f"Single logout: {valid.kind} {valid.message_id!r} was already used.", status=403)

@@ -16,21 +16,49 @@ cookie, `gh_sso_state`, holding a random value whose hash the state records:
   sent on the cross-site POST; there the unguessable single-use RelayState alone
   proves the flow. The trade-off is acceptable only because http is never a
   production deployment (BASE_URL decides, not the request).
+
+Without its cache (Redis down or frozen) a login's state can be neither kept nor
+checked: `StateUnavailable`, which config.faults answers with a 503 page — single
+sign-on fails closed. Used assertion and logout message IDs are not kept in the
+cache but in PostgreSQL (`UsedMessageID`), until they expire: a Redis restart,
+flush or eviction cannot let a response in twice.
 """
 import hashlib
+import itertools
 import secrets
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime, timedelta, timezone as dt_timezone
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
+
+from config import sql
+from config.faults import CACHE_ERRORS, ServiceUnavailable
 
 STATE_COOKIE = "gh_sso_state"
 STATE_TTL_SECONDS = 10 * 60
 _STATE_PREFIX = "sso:state:"
-_REPLAY_PREFIX = "sso:assertion:"
-_LOGOUT_REPLAY_PREFIX = "sso:logout:"
+_REPLAY_PREFIX = "assertion:"
+_LOGOUT_REPLAY_PREFIX = "logout:"
 # Kept at least this long even when the assertion claims a shorter life (clock skew).
 MIN_REPLAY_SECONDS = 10 * 60
+# Every PRUNE_EVERY first uses a process deletes up to PRUNE_BATCH expired IDs (no Celery beat
+# here): five times the rate they are added, in bounded statements.
+PRUNE_EVERY = 100
+PRUNE_BATCH = 500
+_first_uses = itertools.count(1)
+
+
+class StateUnavailable(ServiceUnavailable):
+    message = "Single sign-on is briefly unavailable. Try again in a few seconds."
+
+
+def _cache(method: str, *args, **kwargs):
+    """`cache.<method>(…)`; StateUnavailable when the cache cannot be reached."""
+    try:
+        return getattr(cache, method)(*args, **kwargs)
+    except CACHE_ERRORS as exc:
+        raise StateUnavailable() from exc
 
 
 def _hash(value: str) -> str:
@@ -52,8 +80,8 @@ def state_create(*, org_slug: str, request_id: str, next_url: str, purpose: str 
     no session cookie, so the ACS learns who tests from here). `relay_state`: one drawn
     with new_relay_state beforehand, when the message that carries it is signed."""
     relay_state = relay_state or new_relay_state()
-    cache.set(
-        _STATE_PREFIX + _hash(relay_state),
+    _cache(
+        "set", _STATE_PREFIX + _hash(relay_state),
         {"org": org_slug, "request_id": request_id, "next": next_url, "purpose": purpose,
          "browser": _hash(browser_secret), "started_by": started_by},
         timeout=STATE_TTL_SECONDS,
@@ -62,9 +90,9 @@ def state_create(*, org_slug: str, request_id: str, next_url: str, purpose: str 
 
 
 def state_peek(relay_state: str) -> dict | None:
-    if not relay_state or len(relay_state) > 200:
-        return None
-    return cache.get(_STATE_PREFIX + _hash(relay_state))
+    if not relay_state or len(relay_state) > 200 or relay_state.startswith("/"):
+        return None  # a state is new_relay_state()'s, never a path (an IdP-initiated RelayState)
+    return _cache("get", _STATE_PREFIX + _hash(relay_state))
 
 
 def state_consume(relay_state: str, *, org_slug: str, browser_secret: str | None) -> dict | None:
@@ -79,7 +107,7 @@ def state_consume(relay_state: str, *, org_slug: str, browser_secret: str | None
             return None
     elif cookie_is_secure():
         return None
-    if not cache.delete(_STATE_PREFIX + _hash(relay_state)):
+    if not _cache("delete", _STATE_PREFIX + _hash(relay_state)):
         return None
     return state
 
@@ -96,23 +124,44 @@ def set_state_cookie(response, value: str) -> None:
         response.set_cookie(STATE_COOKIE, value, max_age=STATE_TTL_SECONDS, httponly=True, path="/sso/")
 
 
-def assertion_first_use(*, org_slug: str, assertion_id: str, not_on_or_after: datetime | None) -> bool:
+def assertion_first_use(*, org, assertion_id: str, not_on_or_after: datetime | None) -> bool:
     """True the first time an assertion ID is seen for this organization; False on replay."""
     now = datetime.now(dt_timezone.utc)
     ttl = MIN_REPLAY_SECONDS
     if not_on_or_after is not None:
         # Until the assertion expires, plus the library's 300 s clock drift allowance.
         ttl = max(ttl, int((not_on_or_after - now).total_seconds()) + 300)
-    return _first_use(_REPLAY_PREFIX, org_slug, assertion_id, ttl)
+    return _first_use(_REPLAY_PREFIX, org, assertion_id, ttl)
 
 
-def logout_message_first_use(*, org_slug: str, message_id: str, max_age_seconds: int) -> bool:
+def logout_message_first_use(*, org, message_id: str, max_age_seconds: int) -> bool:
     """True the first time a LogoutRequest or LogoutResponse ID is seen for this organization.
     Kept as long as a message may be accepted (`max_age_seconds`: its IssueInstant's limit,
     clock skew included), and at least MIN_REPLAY_SECONDS."""
-    return _first_use(_LOGOUT_REPLAY_PREFIX, org_slug, message_id, max(MIN_REPLAY_SECONDS, max_age_seconds + 300))
+    return _first_use(_LOGOUT_REPLAY_PREFIX, org, message_id, max(MIN_REPLAY_SECONDS, max_age_seconds + 300))
 
 
-def _first_use(prefix: str, org_slug: str, message_id: str, ttl: int) -> bool:
-    """`cache.add` is atomic (Redis SET NX), so concurrent replays cannot both pass."""
-    return cache.add(prefix + _hash(f"{org_slug}:{message_id}"), 1, timeout=ttl)
+def _first_use(prefix: str, org, message_id: str, ttl: int) -> bool:
+    """One INSERT … ON CONFLICT DO NOTHING on the unique (org, id hash): the row is
+    inserted (a row comes back) only the first time, so of concurrent replays in any
+    processes exactly one passes."""
+    from .models import UsedMessageID
+
+    now = datetime.now(dt_timezone.utc)
+    used = UsedMessageID(org=org, id_hash=_hash(prefix + message_id), expires_at=now + timedelta(seconds=ttl))
+    statement, params = sql.insert_sql(used, on_conflict_do_nothing=True)
+    with connection.cursor() as cursor:
+        cursor.execute(statement + " RETURNING 1", params)
+        first = cursor.fetchone() is not None
+    if next(_first_uses) % PRUNE_EVERY == 0:
+        used_message_ids_prune(now=now)
+    return first
+
+
+def used_message_ids_prune(*, now: datetime | None = None, batch: int = PRUNE_BATCH) -> int:
+    """Delete up to `batch` expired IDs (oldest first); returns how many."""
+    from .models import UsedMessageID
+
+    expired = UsedMessageID.objects.filter(expires_at__lt=now or datetime.now(dt_timezone.utc))
+    ids = list(expired.order_by("expires_at").values_list("pk", flat=True)[:batch])
+    return UsedMessageID.objects.filter(pk__in=ids).delete()[0] if ids else 0

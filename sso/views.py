@@ -239,7 +239,7 @@ def acs(request, org_slug):
     except saml.SAMLRejected as exc:
         return _reject(request, org, connection, exc.code, exc.reason,
                        status=413 if exc.code == "too_large" else 400, tester=tester)
-    if not state.assertion_first_use(org_slug=org.slug, assertion_id=assertion.assertion_id,
+    if not state.assertion_first_use(org=org, assertion_id=assertion.assertion_id,
                                      not_on_or_after=assertion.not_on_or_after):
         return _reject(request, org, connection, "replay",
                        f"Assertion {assertion.assertion_id!r} was already used.", status=403, tester=tester)

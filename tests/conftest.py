@@ -211,3 +211,100 @@ def celery_worker_process(transactional_db, settings):
         worker.stop()
         app.conf.task_always_eager, app.conf.task_default_queue = old
         shutil.rmtree(outbox, ignore_errors=True)
+
+
+# A Redis of the test's own -------------------------------------------------------
+# Fault tests stop, freeze (SIGSTOP) and kill it; the shared Redis (REDIS_URL) is never touched.
+
+
+class OwnRedis:
+    def __init__(self, proc, port: int):
+        self.proc, self.port = proc, port
+        self.url = f"redis://127.0.0.1:{port}/0"
+
+    def freeze(self):
+        import os
+        import signal
+
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def thaw(self):
+        import os
+        import signal
+
+        os.kill(self.proc.pid, signal.SIGCONT)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.thaw()
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def own_redis():
+    """A `redis-server` subprocess on a free port, killed after the test; skipped when
+    redis-server is not installed, unless REQUIRE_REDIS=1."""
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    import redis
+
+    if not shutil.which("redis-server"):
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail("redis-server is not installed, and REQUIRE_REDIS=1")
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--daemonize", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = OwnRedis(proc, port)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(server.url, socket_connect_timeout=0.2).ping()
+                break
+            except redis.RedisError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.05)
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture
+def redis_cache(own_redis, settings):
+    """The default cache on the test's own Redis, with the clients' production timeouts."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": own_redis.url, "OPTIONS": settings.REDIS_CLIENT_OPTIONS}}
+    yield own_redis
+
+
+@pytest.fixture
+def fresh_fault_log():
+    """config.faults.warn_throttled forgets what it logged, so a test sees the first report."""
+    from config import faults
+
+    faults._warned_at.clear()
+    faults._unreported.clear()
+    yield
+    faults._warned_at.clear()
+    faults._unreported.clear()
+
+
+def database_down():
+    """While in this context, every query fails as with PostgreSQL unreachable
+    (OperationalError on connecting); the test's own transaction is untouched."""
+    from unittest import mock
+
+    from django.db import OperationalError, connections
+
+    return mock.patch.object(connections["default"], "ensure_connection",
+                             side_effect=OperationalError("connection to server failed: Connection refused"))

@@ -99,6 +99,20 @@ def member_token_api(member_token) -> JSONClient:
 
 
 @pytest.fixture
+def acme_objects(org, admin_user, admin_membership, member):
+    """Objects in acme, all made by the administrator (so a member is not their creator): ids by kind."""
+    team = team_create(org=org, name="Core", actor=admin_user)
+    team_member_add(org=org, team=team, membership=admin_membership, actor=admin_user)
+    database = database_create(org=org, name="main", actor=admin_user)
+    password, _ = database_password_create(org=org, database=database, name="pw", access="read_only",
+                                           actor=admin_user)
+    token, token_secret = service_token_create(org=org, name="admin tok", actor=admin_user)
+    invitation, _ = invitation_create(org=org, email="inv@x.test", actor=admin_user)
+    return {"admin_membership": admin_membership.pk, "member": member.pk, "team": team.pk, "database": database.name,
+            "password": password.pk, "token": token.pk, "token_secret": token_secret, "invitation": invitation.pk}
+
+
+@pytest.fixture
 def other_world(other_org, outsider):
     """Objects of every kind in the other organization, to prove they stay invisible."""
     team = team_create(org=other_org, name="Other team", actor=outsider)

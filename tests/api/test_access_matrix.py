@@ -3,8 +3,7 @@ organization) → 404, member → what the role allows; a refused request change
 import pytest
 
 from orgs.models import AuditEvent
-from orgs.services import database_create, database_password_create, invitation_create, service_token_create
-from teams.services import team_create, team_member_add
+from orgs.services import service_token_create
 
 from .conftest import JSONClient, assert_error, bearer_client, org_url
 
@@ -47,17 +46,8 @@ ENDPOINTS = [
 
 
 @pytest.fixture
-def world(org, admin_user, admin_membership, member):
-    """Objects in acme, all made by the administrator (so a member is not their creator)."""
-    team = team_create(org=org, name="Core", actor=admin_user)
-    team_member_add(org=org, team=team, membership=admin_membership, actor=admin_user)
-    database = database_create(org=org, name="main", actor=admin_user)
-    password, _ = database_password_create(org=org, database=database, name="pw", access="read_only",
-                                           actor=admin_user)
-    token, _ = service_token_create(org=org, name="admin tok", actor=admin_user)
-    invitation, _ = invitation_create(org=org, email="inv@x.test", actor=admin_user)
-    return {"admin_membership": admin_membership.pk, "member": member.pk, "team": team.pk,
-            "password": password.pk, "token": token.pk, "invitation": invitation.pk}
+def world(acme_objects):
+    return acme_objects
 
 
 def _call(api: JSONClient, org, world, method, template, body):

@@ -27,6 +27,16 @@ def test_malformed_json_is_400(admin_api, org, counts, raw):
     assert counts() == before
 
 
+@pytest.mark.parametrize("depth", [65, 5_000, 100_000])
+def test_deeply_nested_json_is_400_not_a_recursion_error(admin_api, org, counts, depth):
+    # Issue 10: json.loads recursed past the interpreter's limit (RecursionError, 500).
+    before = counts()
+    for raw in ("[" * depth + "]" * depth, '{"name": ' + '{"a": ' * depth + "1" + "}" * depth + "}"):
+        body = assert_error(admin_api.post(org_url(org, "/teams"), raw=raw), 400, "malformed_json")
+        assert "deeper than 64" in body["message"]
+    assert counts() == before
+
+
 @pytest.mark.parametrize("raw", ["[]", '"Core"', "42", "null"])
 def test_json_that_is_not_an_object_is_400(admin_api, org, counts, raw):
     before = counts()
@@ -109,7 +119,8 @@ def test_service_error_maps_to_status_and_code(admin_api, org, admin_membership)
 
 
 @pytest.mark.parametrize("params", [{"limit": "abc"}, {"limit": "-5"}, {"offset": "zz"}, {"limit": "0"},
-                                    {"offset": "-1"}, {"limit": "100000"}])
+                                    {"offset": "-1"}, {"limit": "100000"}, {"offset": "100000000000000000000"},
+                                    {"limit": "100000000000000000000"}, {"offset": "9" * 5000}])
 def test_bad_pagination_parameters_fall_back_to_defaults(admin_api, org, params):
     response = admin_api.get(org_url(org, "/members"), params)
     assert response.status_code == 200
@@ -144,7 +155,8 @@ def test_anonymous_error_is_json(anon_api):
 
 
 @pytest.mark.parametrize("path", [f"{API}/nope", f"{API}/user/", f"{API}/organizations/acme/members/",
-                                  f"{API}/organizations/acme/widgets"])
+                                  f"{API}/organizations/acme/widgets", f"{API}/organizations/%0A/teams",
+                                  f"{API}/organizations/acme/teams/%0A"])
 def test_unknown_api_url_is_json_404(admin_api, org, path):
     assert_error(admin_api.get(path), 404, "not_found")
     assert_error(admin_api.post(path, {"a": 1}), 404, "not_found")
@@ -188,3 +200,13 @@ def test_handler_maps_django_errors_and_leaves_bugs_alone():
     response = exception_handler(Conflict("Taken.", code="name_taken"), {})
     assert (response.status_code, response.data) == (409, {"code": "name_taken", "message": "Taken."})
     assert exception_handler(KeyError("bug"), {}) is None
+
+
+@pytest.mark.parametrize("path, params", [("/audit-events", {"event": "member.\x00"}),
+                                          ("/audit-events", {"actor": "\x00"}),
+                                          ("/invitations", {"status": "pending\x00"}),
+                                          ("/members", {"x\x00": "1"})])
+def test_nul_in_a_query_parameter_is_400(admin_api, org, path, params):
+    # Found by tests/api/test_fuzz_api.py on PostgreSQL: text with NUL is a DataError there (a 500).
+    body = assert_error(admin_api.get(org_url(org, path), params), 400, "invalid")
+    assert "NUL" in body["message"]

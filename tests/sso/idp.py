@@ -99,7 +99,11 @@ class TestIdP:
             for name, values in attributes.items():
                 attr = etree.SubElement(ats, f"{{{SAML}}}Attribute", Name=name)
                 for value in (values if isinstance(values, list) else [values]):
-                    etree.SubElement(attr, f"{{{SAML}}}AttributeValue").text = value
+                    attribute_value = etree.SubElement(attr, f"{{{SAML}}}AttributeValue")
+                    if isinstance(value, etree._Element):  # an element where text belongs (fuzzing)
+                        attribute_value.append(value)
+                    else:
+                        attribute_value.text = value
         return a
 
     def sign(self, element, *, sha1=False, key_name=None):
