@@ -16,6 +16,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from config import jsonbody
+from config.faults import CACHE_ERRORS, UNAVAILABLE, unavailable_response, warn_throttled
 from orgs.errors import ServiceError
 
 from . import request_log, resources, schemas, selectors, services
@@ -57,6 +58,16 @@ def _rate_limited(token) -> ScimError | None:
     return None
 
 
+def _rate_limited_or_open(token) -> ScimError | None:
+    """The limiter fails open: without its store (Redis down) a directory's changes
+    still go through rather than being refused (the log says so, once a minute)."""
+    try:
+        return _rate_limited(token)
+    except CACHE_ERRORS:
+        warn_throttled(log, "scim.rate_limit", "SCIM rate limit: cache unavailable; requests not limited")
+        return None
+
+
 def _read_json(request):
     """The request body as JSON; 413 over the cap, 400 invalidSyntax when malformed."""
     limit = getattr(settings, "SCIM_MAX_BODY_BYTES", 1024 * 1024)
@@ -94,15 +105,15 @@ def scim_view(view):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, secret = header.partition(" ")
         token = None
-        if scheme.lower() == "bearer":
-            token = services.directory_authenticate(secret=secret.strip(), org_slug=org_slug)
-        if token is None:
-            return _unauthorized()
-        request.scim_org = token.org
-        request.scim_directory = token.org.directory
-        request.scim_base_path = f"/scim/v2/{token.org.slug}/"
-        try:
-            limited = _rate_limited(token)
+        try:  # all of it: the token lookup reads the database too
+            if scheme.lower() == "bearer":
+                token = services.directory_authenticate(secret=secret.strip(), org_slug=org_slug)
+            if token is None:
+                return _unauthorized()
+            request.scim_org = token.org
+            request.scim_directory = token.org.directory
+            request.scim_base_path = f"/scim/v2/{token.org.slug}/"
+            limited = _rate_limited_or_open(token)
             if limited is not None:
                 raise limited
             response = view(request, *args, **kwargs)
@@ -110,11 +121,16 @@ def scim_view(view):
             response = exc.response()
         except ServiceError as exc:
             response = _service_error(exc).response()
+        except UNAVAILABLE as exc:  # PostgreSQL unreachable: 503 and Retry-After, the IdP retries
+            warn_throttled(log, "scim.unavailable", f"SCIM {request.method} {request.path}: answered 503")
+            response = unavailable_response(request, exc)
         except Exception:  # noqa: BLE001 - an IdP gets a SCIM error body, never an HTML page
             # Services are atomic: whatever failed was rolled back. The traceback goes to
             # the log, not to the client; the request log shows the 500 to the administrator.
             log.exception("SCIM %s %s failed", request.method, request.path)
             response = ScimError(500, "Internal error; the request changed nothing. Retry later.").response()
+        if token is None:
+            return response
         detail = ""
         if response.status_code >= 400 and response.get("Content-Type", "").startswith(SCIM_CONTENT_TYPE):
             try:
