@@ -138,7 +138,9 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # Sign-in rate limit (django-axes): per account and per IP address.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Locked out: an account from one client address (the pair: an attacker elsewhere cannot
+# lock a user out everywhere, issue 10), and a client address across accounts (stuffing).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"

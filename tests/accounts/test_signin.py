@@ -30,14 +30,22 @@ def test_wrong_password_is_a_form_error(admin_user):
     assert "_auth_user_id" not in response.client.session
 
 
-def test_lockout_per_account_after_repeated_failures(admin_user, settings):
+def test_lockout_per_account_and_address_after_repeated_failures(admin_user, settings):
     client = Client()
-    for attempt in range(settings.AXES_FAILURE_LIMIT):
-        sign_in(client, "ada@acme.test", "wrong", ip=f"10.0.1.{attempt}")
-    response = sign_in(client, "ada@acme.test", PASSWORD, ip="10.0.2.1")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "ada@acme.test", "wrong", ip="10.0.1.1")
+    response = sign_in(client, "ada@acme.test", PASSWORD, ip="10.0.1.1")
     assert response.status_code == 429
-    assert b"Too many sign-in attempts" in response.content
+    assert b"Too many sign-in attempts" in response.content and b"/accounts/password-reset/" in response.content
     assert "_auth_user_id" not in client.session
+
+
+def test_failures_from_elsewhere_do_not_lock_the_owner_out(admin_user, settings):
+    """Issue 10: wrong passwords for an account from other addresses (one each, under the
+    per-address limit) do not lock its owner out of their own address."""
+    for attempt in range(settings.AXES_FAILURE_LIMIT + 1):
+        sign_in(Client(), "ada@acme.test", "wrong", ip=f"10.0.1.{attempt}")
+    assert sign_in(Client(), "ada@acme.test", PASSWORD, ip="10.0.2.1").status_code == 302
 
 
 def test_lockout_per_ip_across_accounts(db, settings):
