@@ -68,6 +68,16 @@ def removed_by_enable(enabled_at) -> Q:
             & (Q(role_changed_at__isnull=True) | Q(role_changed_at__lt=enabled_at)))
 
 
+def kept_by_enable(enabled_at) -> Q:
+    """E2's administrators as a query over Membership, for an enable at `enabled_at` (a
+    value, or an F to the organization's connection): admin then and now, with a
+    membership its owner agreed to. Until their first IdP sign-in they keep their password;
+    an administrator made since does not. sso.sessions.password_still_allowed is the same
+    rule in Python, for the access check that may run no query."""
+    return (Q(role=Membership.Role.ADMIN, owner_unconfirmed=False, created_at__lt=enabled_at)
+            & (Q(role_changed_at__isnull=True) | Q(role_changed_at__lt=enabled_at)))
+
+
 def members_awaiting_removal(org: Organization, enabled_at) -> QuerySet[Membership]:
     """Who the enable job still has to remove."""
     return Membership.objects.filter(org=org).filter(removed_by_enable(enabled_at))
@@ -87,12 +97,10 @@ def enforcement_summary(*, org: Organization, connection: SSOConnection | None =
         staying = staying.exclude(removed_by_enable(connection.enabled_at))
     through_idp = Exists(SSOIdentity.objects.filter(org=org, user=OuterRef("user_id"),
                                                     first_sso_login_at__isnull=False))
-    # E2's administrators: admin when SSO was enabled, with a membership their owner agreed
-    # to (sso.sessions.password_still_allowed); one made since awaits the IdP like a member.
+    # E2's administrators (kept_by_enable); one made since awaits the IdP like a member.
     admin = Q(role=Membership.Role.ADMIN, owner_unconfirmed=False)
     if connection is not None and connection.is_enabled and connection.enabled_at:
-        admin &= Q(created_at__lt=connection.enabled_at) & (
-            Q(role_changed_at__isnull=True) | Q(role_changed_at__lt=connection.enabled_at))
+        admin = kept_by_enable(connection.enabled_at)
     counts = staying.aggregate(
         signed_in_through_idp=Count("pk", filter=through_idp),
         admins_on_password=Count("pk", filter=~through_idp & admin),
@@ -143,8 +151,7 @@ def sso_only_org(user) -> Organization | None:
         Membership.objects.select_related("org")
         .filter(user=user, owner_unconfirmed=False, org__sso_connection__state=SSOConnection.State.ENABLED)
         .exclude(removed_by_enable(enforced))
-        .filter(~Q(role=Membership.Role.ADMIN) | Exists(first_sso_sign_in) | Q(created_at__gte=enforced)
-                | Q(role_changed_at__gte=enforced))
+        .filter(~kept_by_enable(enforced) | Exists(first_sso_sign_in))
         .order_by("org__name", "pk")
         .first()
     )

@@ -25,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User, normalize_email
-from accounts.services import last_login_sql
+from accounts.services import last_login_sql, user_claim
 from config import sql
 from orgs.audit import audit_record, audit_row
 from orgs.errors import Conflict, NotAllowed, NotFound, ServiceError
@@ -767,8 +767,6 @@ def domain_owner_takes_over(*, org: Organization, user: User) -> User:
     tie a stranger organization made ends (accounts.user_claim). A claimed account keeps
     its memberships, but a link to another organization's SSO ends (audit events in
     both, an email to the address). Either way the address counts as verified."""
-    from accounts.services import user_claim
-
     if not user.claimed or user.email_verified_at is None:
         return user_claim(user=user)  # nobody proved the address before: every earlier tie ends
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -804,15 +802,6 @@ def _pending_link_create(*, org: Organization, user: User, name_id: str, profile
     url = f"{settings.BASE_URL}/sso/link/{token}/"
     link_id = link.pk
     transaction.on_commit(lambda: send_link_email.delay(link_id, url))
-
-
-def _address_proved(user: User) -> User:
-    """The owner followed a link mailed to the address (E14): an account nobody proved
-    before (unclaimed, or a sign-up never verified) is claimed for them — every tie made
-    before ends, and an unverified sign-up's password with it (accounts.user_claim)."""
-    from accounts.services import user_claim
-
-    return user_claim(user=user)
 
 
 def pending_link_lookup(token: str) -> PendingLink:
@@ -852,7 +841,9 @@ def _link_confirm(token: str) -> LoginResult:
                               code="linked_to_other_org")
     link.used_at = timezone.now()
     link.save(update_fields=["used_at"])
-    user = _address_proved(user)
+    # The owner followed a link mailed to the address (E14): an account nobody proved before
+    # (unclaimed, or a sign-up never verified) is claimed for them, its earlier ties ending.
+    user = user_claim(user=user)
     _link_identity(org=org, user=user, name_id=link.name_id)  # IdentityConflict: rolled back, link unused
     membership = _membership_for_sign_in(org, connection, user)
     confirmed = membership.owner_unconfirmed  # attached by the directory; its owner agrees now
@@ -1028,11 +1019,12 @@ def sp_key_for(org: Organization) -> SPKey:
 
 
 def _end_sessions(session_keys: list[str]) -> None:
-    """Delete these Django sessions, through the configured session engine (a cached
-    engine forgets its cache copy too), and the SSO index rows of them."""
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    for session_key in session_keys:
-        store(session_key=session_key).delete()
+    """Delete these Django sessions (one statement on the session engine's table:
+    accounts.sessions is database-backed) and the SSO index rows of them."""
+    if not session_keys:
+        return
+    import_module(settings.SESSION_ENGINE).SessionStore.get_model_class().objects.filter(
+        session_key__in=session_keys).delete()
     SSOSession.objects.filter(session_key__in=session_keys).delete()
 
 

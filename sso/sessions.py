@@ -83,12 +83,6 @@ def bind(request, *, org, connection: SSOConnection, user, name_id: str, session
     request.session.write_with_new_session(index_rows)
 
 
-def unbind(session) -> None:
-    """Forget every IdP binding of this session (signing out)."""
-    if SESSION_KEY in session:
-        del session[SESSION_KEY]
-
-
 def latest_binding(session) -> tuple[int, dict] | None:
     """(organization id, binding) of the most recent IdP sign-in this session holds, or None."""
     found = [(int(org_id), binding) for org_id, binding in _bindings(session).items()
@@ -108,7 +102,8 @@ def forget_on_sign_out(sender, request, **kwargs) -> None:
 def password_still_allowed(membership, enabled_at, first_sso_login_at) -> bool:
     """E2: an administrator the enable kept — admin when SSO was enabled, with a membership
     its owner agreed to — keeps their password until their first sign-in through the IdP.
-    Not an administrator made since (promoted, added as admin, or a directory's admin)."""
+    Not an administrator made since (promoted, added as admin, or a directory's admin).
+    sso.selectors.kept_by_enable is the same rule as a query."""
     if membership.role != Membership.Role.ADMIN or membership.owner_unconfirmed or first_sso_login_at is not None:
         return False
     if enabled_at is None or membership.created_at >= enabled_at:
@@ -132,7 +127,7 @@ def access_annotations() -> dict:
 def session_gate(request, membership) -> SessionRefusal | None:
     """E12/E13: a session reaches an SSO-enforcing organization only if that
     organization's IdP made it, within its SSO session lifetime. The one exception
-    (E2): an administrator who has not yet signed in through the IdP."""
+    (E2): an administrator the enable kept, before their first sign-in through the IdP."""
     if not hasattr(membership, "sso_state"):  # not from membership_for_slug: a programming error
         raise TypeError("session_gate needs a membership from orgs.selectors.membership_for_slug")
     if membership.sso_state != SSOConnection.State.ENABLED:

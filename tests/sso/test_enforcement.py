@@ -529,3 +529,25 @@ def test_a_refused_post_with_a_malformed_referer_is_still_a_clean_403(org, enabl
     sso_login(org=org, name_id=admin_user.email, attributes={"email": [admin_user.email]})
     response = client_for(admin_user).post(MEMBERS, {}, HTTP_REFERER="http://[bad")
     assert response.status_code == 403 and b"Nothing was changed" in response.content
+
+
+def test_e2s_rule_in_python_and_as_a_query_agree(org, member, enabled, admin_user):
+    """sso.sessions.password_still_allowed (the access check, no query) and
+    sso.selectors.kept_by_enable (E11's refusal, the dashboard's counts) are one rule."""
+    from orgs.services import membership_change_role
+    from sso.selectors import kept_by_enable
+    from sso.sessions import password_still_allowed
+
+    late = membership_add(org=org, user=make_user("late@acme.test"), role=Membership.Role.ADMIN, actor=None)
+    promoted = membership_add(org=org, user=make_user("up@acme.test"), role=Membership.Role.MEMBER, actor=None)
+    membership_change_role(org=org, membership=promoted, role=Membership.Role.ADMIN, actor=admin_user)
+    unconfirmed = membership_add(org=org, user=make_user("att@acme.test"), role=Membership.Role.ADMIN, actor=None,
+                                 owner_unconfirmed=True)
+    Membership.objects.filter(pk=unconfirmed.pk).update(created_at=enabled.enabled_at - timedelta(days=1))
+    memberships = list(Membership.objects.filter(org=org))
+    assert len(memberships) == 4  # ada (kept), late, promoted, unconfirmed; the member was removed (E1)
+    by_query = set(Membership.objects.filter(org=org).filter(kept_by_enable(enabled.enabled_at))
+                   .values_list("pk", flat=True))
+    by_python = {m.pk for m in memberships if password_still_allowed(m, enabled.enabled_at, None)}
+    assert by_query == by_python == {Membership.objects.get(org=org, user=admin_user).pk}
+    assert {late.pk, promoted.pk, unconfirmed.pk}.isdisjoint(by_query)
