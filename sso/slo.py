@@ -23,9 +23,9 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import saml, services, sessions, state
+from . import saml, selectors, services, sessions, state
 from .models import SSOConnection
-from .views import _error, _org_and_connection, _reject
+from .views import _error, _reject
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +87,10 @@ def _read(request) -> saml.LogoutMessage:
 @csrf_exempt  # the IdP's POST binding is a cross-site form post, like the ACS's
 @require_http_methods(["GET", "POST"])
 def sls(request, org_slug):
-    org, connection = _org_and_connection(org_slug)
-    if connection is None:
+    org, connection = selectors.org_and_connection(org_slug)
+    if connection is None:  # one page whether or not the organization exists
         return _error(request, status=404, title="Single sign-on is not set up for this organization.",
-                      detail="There is no single logout here.", org=org)
+                      detail="There is no single logout here.")
     try:
         message = _read(request)
         valid = saml.validate_logout(connection, services.connection_certificates(connection), message)

@@ -120,13 +120,6 @@ def _test_administrator(org, flow: dict | None):
     return membership.user if membership else None
 
 
-def _org_and_connection(org_slug: str):
-    org, connection = selectors.org_and_connection(org_slug)
-    if org is None:
-        raise Http404("No such organization.")
-    return org, connection
-
-
 @require_http_methods(["GET", "POST"])
 def sso_start(request):
     """“Sign in with SSO”: an email in a domain an SSO organization verified, or an
@@ -195,14 +188,15 @@ def _read_post(request):
 @csrf_exempt
 @require_POST
 def acs(request, org_slug):
-    org, connection = _org_and_connection(org_slug)
+    org, connection = selectors.org_and_connection(org_slug)
+    if connection is None:
+        # One page whether or not the organization exists (nothing is recorded for an
+        # organization without SSO): this URL confirms no slug.
+        return _error(request, status=404)
     try:
         encoded, relay_state = _read_post(request)
     except saml.SAMLRejected as exc:
         return _reject(request, org, connection, exc.code, exc.reason, status=413)
-    if connection is None:
-        return _reject(request, org, connection, "not_configured", "SSO is not configured for this organization.",
-                       status=404)
     relay_state = relay_state or ""
     # The state is consumed before the response is read: a rejected response ends
     # its login too, and a test login's failure is then shown to its administrator.

@@ -51,6 +51,17 @@ def test_the_login_url_answers_alike_for_an_unknown_slug_and_an_organization_wit
     assert known.content == unknown.content and b"not enabled for this organization" in known.content
 
 
+@pytest.mark.parametrize("path", ["acs", "sls"])
+def test_the_acs_and_sls_answer_alike_for_an_unknown_slug_and_an_organization_without_sso(client, org, path):
+    before = AuditEvent.objects.filter(org=org).count()
+    for method in ("get", "post") if path == "sls" else ("post",):
+        known = getattr(client, method)(f"/sso/acme/{path}/", {"SAMLResponse": "x", "SAMLRequest": "x"})
+        unknown = getattr(client, method)(f"/sso/zzzz/{path}/", {"SAMLResponse": "x", "SAMLRequest": "x"})
+        assert known.status_code == unknown.status_code == 404
+        assert known.content == unknown.content and b"Acme" not in known.content
+    assert AuditEvent.objects.filter(org=org).count() == before
+
+
 def _diagnosis(admin_client, idp, email) -> list[str]:
     request_id, relay = start_test(admin_client)
     response = post_acs(admin_client, idp.encoded(org_slug="acme", name_id=email, in_response_to=request_id), relay)
