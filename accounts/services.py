@@ -6,6 +6,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from config import sql
+from config.enqueue import RUN_HERE, enqueue_on_commit
 from orgs.errors import Conflict, ServiceError
 
 from .models import User, normalize_email
@@ -94,7 +95,8 @@ def user_email_link_send(*, user: User, purpose: str, next_path: str = "") -> bo
     if not cache.add(f"accounts:email_link:{purpose}:{user.pk}", 1, timeout=settings.EMAIL_LINK_RESEND_SECONDS):
         return False
     user_id = user.pk
-    transaction.on_commit(lambda: send_email_link.delay(user_id=user_id, purpose=purpose, next_path=next_path))
+    enqueue_on_commit(send_email_link, if_unqueued=RUN_HERE,
+                      kwargs={"user_id": user_id, "purpose": purpose, "next_path": next_path})
     return True
 
 

@@ -88,7 +88,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # connection prepared (planned once): the same SQL then costs a third of the time.
     # Set DB_PREPARE_THRESHOLD= (empty) behind a transaction-pooling PgBouncer < 1.21.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=int(env.str("DB_PREPARE_THRESHOLD", default="5") or 0) or None)
+        server_side_binding=True, prepare_threshold=int(env.str("DB_PREPARE_THRESHOLD", default="5") or 0) or None,
+        # An unreachable or stalled server (a host that is gone, a restart half way) costs a
+        # request this long before its 503, instead of the operating system's minutes.
+        connect_timeout=env.int("DB_CONNECT_TIMEOUT_SECONDS", default=3))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -110,6 +113,15 @@ else:
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# A message that Redis cannot take is tried twice more, then config.enqueue decides
+# (resume later, or run here): a request waits at most about 3 × REDIS_TIMEOUT_SECONDS.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
+# Celery beat (`celery -A config beat`, one process per deployment) queues the jobs whose
+# work is recorded in the database but whose message was lost (broker down when queued,
+# worker killed): the SSO enable job and the removal emails.
+SSO_RESUME_EVERY_SECONDS = env.int("SSO_RESUME_EVERY_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE = {"resume-sso-jobs": {"task": "sso.tasks.resume_sso_jobs",
+                                            "schedule": float(SSO_RESUME_EVERY_SECONDS)}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

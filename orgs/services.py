@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import User, normalize_email
 from accounts.services import clean_email
+from config.enqueue import RUN_HERE, enqueue_on_commit
 
 from .audit import Events, audit_record, audit_row
 from .errors import Conflict, NotAllowed, NotFound, ServiceError
@@ -268,7 +269,8 @@ def _queue_invitation_email(invitation: Invitation, token: str) -> None:
     from .tasks import send_invitation_email
 
     link = _invitation_link(token)
-    transaction.on_commit(lambda: send_invitation_email.delay(invitation_id=invitation.pk, link=link))
+    enqueue_on_commit(send_invitation_email, if_unqueued=RUN_HERE,
+                      kwargs={"invitation_id": invitation.pk, "link": link})
 
 
 @transaction.atomic

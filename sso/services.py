@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.models import User, normalize_email
 from accounts.services import last_login_sql, user_claim
 from config import sql
+from config.enqueue import RESUME, RUN_HERE, enqueue_on_commit
 from orgs.audit import audit_record, audit_row
 from orgs.errors import Conflict, NotAllowed, NotFound, ServiceError
 from orgs.models import Membership, Organization, hash_secret
@@ -336,8 +337,7 @@ def sso_enable(*, org: Organization, actor: User | None) -> SSOConnection:
     if total:
         from .tasks import remove_non_admins
 
-        org_id = org.pk
-        transaction.on_commit(lambda: remove_non_admins.delay(org_id))
+        enqueue_on_commit(remove_non_admins, if_unqueued=RESUME, args=(org.pk,))
     return connection
 
 
@@ -385,8 +385,7 @@ def _remove_users(org: Organization, connection: SSOConnection, user_ids: list[i
         SSOConnection.objects.filter(pk=connection.pk).update(removal_done=F("removal_done") + len(removed))
         from .tasks import send_removal_emails
 
-        org_id = org.pk
-        transaction.on_commit(lambda: send_removal_emails.delay(org_id))
+        enqueue_on_commit(send_removal_emails, if_unqueued=RESUME, args=(org.pk,))
     return removed
 
 
@@ -783,8 +782,7 @@ def domain_owner_takes_over(*, org: Organization, user: User) -> User:
                            .values_list("session_key", flat=True)))
         from .tasks import send_identity_released_email
 
-        user_id, from_id, to_id = user.pk, released_from.pk, org.pk
-        transaction.on_commit(lambda: send_identity_released_email.delay(user_id, from_id, to_id))
+        enqueue_on_commit(send_identity_released_email, if_unqueued=RUN_HERE, args=(user.pk, released_from.pk, org.pk))
     return user
 
 
@@ -800,8 +798,7 @@ def _pending_link_create(*, org: Organization, user: User, name_id: str, profile
     from .tasks import send_link_email
 
     url = f"{settings.BASE_URL}/sso/link/{token}/"
-    link_id = link.pk
-    transaction.on_commit(lambda: send_link_email.delay(link_id, url))
+    enqueue_on_commit(send_link_email, if_unqueued=RUN_HERE, args=(link.pk, url))
 
 
 def pending_link_lookup(token: str) -> PendingLink:

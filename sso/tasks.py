@@ -56,9 +56,11 @@ def send_removal_emails(org_id: int, user_ids: list | None = None) -> int:
 
 @shared_task
 def resume_sso_jobs() -> int:
-    """Queued when a worker starts: picks up enable jobs and removal emails that a
-    killed worker left unfinished (the broker would redeliver the job only after
-    its visibility timeout)."""
+    """Queued when a worker starts and by Celery beat (SSO_RESUME_EVERY_SECONDS): picks
+    up enable jobs and removal emails that a killed worker left unfinished (the broker
+    would redeliver the job only after its visibility timeout) or whose message the
+    broker never took (config.enqueue, RESUME). A job queued twice is harmless: each
+    batch re-reads what is left under the connection's row lock."""
     from .services import sso_jobs_to_resume
 
     running, unsent = sso_jobs_to_resume()

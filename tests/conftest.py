@@ -240,6 +240,32 @@ class OwnRedis:
             self.proc.kill()
             self.proc.wait(timeout=10)
 
+    def restart(self):
+        """Killed (if it is not) and started again on the same port, empty."""
+        self.kill()
+        self.proc = _start_redis_server(self.port)
+
+
+def _start_redis_server(port: int):
+    import subprocess
+    import time
+
+    import redis
+
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--daemonize", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            redis.Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=0.2).ping()
+            return proc
+        except redis.RedisError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("redis-server did not start") from None
+            time.sleep(0.05)
+
 
 @pytest.fixture
 def own_redis():
@@ -248,10 +274,6 @@ def own_redis():
     import os
     import shutil
     import socket
-    import subprocess
-    import time
-
-    import redis
 
     if not shutil.which("redis-server"):
         if os.environ.get("REQUIRE_REDIS") == "1":
@@ -260,20 +282,8 @@ def own_redis():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--daemonize", "no"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = OwnRedis(proc, port)
+    server = OwnRedis(_start_redis_server(port), port)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                redis.Redis.from_url(server.url, socket_connect_timeout=0.2).ping()
-                break
-            except redis.RedisError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("redis-server did not start") from None
-                time.sleep(0.05)
         yield server
     finally:
         server.kill()
@@ -285,6 +295,29 @@ def redis_cache(own_redis, settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": own_redis.url, "OPTIONS": settings.REDIS_CLIENT_OPTIONS}}
     yield own_redis
+
+
+@pytest.fixture
+def celery_broker(own_redis):
+    """Tasks are sent (not run eagerly) to the test's own Redis, with the production
+    client timeouts and publish retry policy; nothing consumes them."""
+    from django.conf import settings
+
+    from config.celery import app
+
+    old = (app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_transport_options,
+           app.conf.broker_connection_timeout)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = own_redis.url
+    app.conf.broker_transport_options = dict(settings.REDIS_CLIENT_OPTIONS)
+    app.conf.broker_connection_timeout = settings.REDIS_TIMEOUT_SECONDS
+    app._after_fork()  # drop pooled connections to the previous broker
+    try:
+        yield own_redis
+    finally:
+        (app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_transport_options,
+         app.conf.broker_connection_timeout) = old
+        app._after_fork()
 
 
 @pytest.fixture

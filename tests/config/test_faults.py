@@ -88,3 +88,32 @@ def test_every_redis_client_has_the_short_timeouts():
     cache_options, broker_options, log_timeout, expected = json.loads(out.stdout.strip().splitlines()[-1])
     assert expected == {"socket_timeout": 0.7, "socket_connect_timeout": 0.7}
     assert cache_options == expected and broker_options == expected and log_timeout == 0.7
+
+
+def test_a_stalled_postgresql_costs_a_request_the_connect_timeout_not_minutes(monkeypatch):
+    """A server that takes the TCP connection and never answers (a host half-restarted, a
+    hung pooler): the connection attempt ends after DB_CONNECT_TIMEOUT_SECONDS."""
+    import runpy
+    import socket
+
+    from django.db import OperationalError
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    stalled = socket.socket()
+    stalled.bind(("127.0.0.1", 0))
+    stalled.listen(8)  # the kernel completes the handshake; nothing ever reads or answers
+    port = stalled.getsockname()[1]
+    monkeypatch.setenv("DEBUG", "1")
+    monkeypatch.setenv("DATABASE_URL", f"postgres://postgres@127.0.0.1:{port}/gatehouse")
+    monkeypatch.setenv("DB_CONNECT_TIMEOUT_SECONDS", "1")
+    database = runpy.run_path(str(Path(__file__).resolve().parents[2] / "config" / "settings.py"))["DATABASES"]
+    assert database["default"]["OPTIONS"]["connect_timeout"] == 1
+    wrapper = DatabaseWrapper({**database["default"], "TIME_ZONE": None, "AUTOCOMMIT": True, "ATOMIC_REQUESTS": False,
+                               "TEST": {}}, alias="stalled")
+    started = time.monotonic()
+    try:
+        with pytest.raises(OperationalError):
+            wrapper.ensure_connection()
+    finally:
+        stalled.close()
+    assert time.monotonic() - started < 4  # libpq waits at least 2 s whatever the setting
