@@ -1,4 +1,3 @@
-import re
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from .forms import ResetForm, SignInForm, SignUpForm
 from .models import normalize_email
-from .policy import password_signin_refusal, sign_out_redirect
+from .policy import password_signin_refusal, sign_out_redirect, signup_invitation
 from .services import user_claim, user_create, user_email_link_send, user_verify_email
 from .tokens import CLAIM, VERIFY, email_link_user
 
@@ -54,7 +53,7 @@ class SignOutView(auth_views.LogoutView):
 def signup(request):
     if request.user.is_authenticated:
         return redirect(safe_next(request, "/"))
-    invitation = _invitation_in_next(safe_next(request, ""))
+    invitation = signup_invitation(safe_next(request, ""))  # it locks the invited email
     form = SignUpForm(request.POST or None, fixed_email=invitation.email if invitation else None)
     if request.method == "POST" and form.is_valid():
         if form.account_to_claim is not None:
@@ -80,20 +79,6 @@ def signup(request):
         return redirect(_with_next(reverse("accounts:verify_email"), safe_next(request, "")))
     return render(request, "accounts/signup.html", {"form": form, "next": safe_next(request, ""),
                                                     "invitation": invitation})
-
-
-def _invitation_in_next(next_path: str):
-    """Signing up to accept an invitation (`?next=/invitations/<token>/`) locks the invited email."""
-    match = re.fullmatch(r"/invitations/([A-Za-z0-9_\-]{1,200})/", next_path)
-    if not match:
-        return None
-    from orgs.errors import ServiceError
-    from orgs.services import invitation_lookup
-
-    try:
-        return invitation_lookup(match.group(1))
-    except ServiceError:
-        return None
 
 
 def _with_next(path: str, next_path: str) -> str:

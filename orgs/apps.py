@@ -7,6 +7,9 @@ class OrgsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        # Registers the invitation a sign-up accepts (accounts.policy).
+        from . import policy  # noqa: F401
+
         # E14: claiming an unclaimed account ends every membership a stranger made for it.
         from accounts.signals import account_claimed
 

@@ -15,8 +15,10 @@ with `register_access_annotations`, added to the membership lookup itself, so a
 gate reads only the session and that one row: no query of its own. A plan change
 block refuses an operator's plan change (SSO's D3) with a message.
 """
+import re
 from dataclasses import dataclass
 
+from accounts.policy import SignupInvitation, register_signup_invitation
 from config.hooks import Hooks
 
 _invitation_blocks = Hooks()
@@ -99,3 +101,23 @@ def member_details(org, memberships) -> dict:
         for membership_id, values in details.items():
             merged.setdefault(membership_id, {}).update(values)
     return merged
+
+
+# Hooks orgs fills -----------------------------------------------------------------
+
+INVITATION_PATH = re.compile(r"/invitations/([A-Za-z0-9_\-]{1,200})/")
+
+
+@register_signup_invitation
+def invitation_being_accepted(next_path: str) -> SignupInvitation | None:
+    """A sign-up on its way to an invitation link accepts that invitation, if it still can be."""
+    from .services import InvitationInvalid, invitation_lookup  # services import this module
+
+    match = INVITATION_PATH.fullmatch(next_path)
+    if not match:
+        return None
+    try:
+        invitation = invitation_lookup(match.group(1))
+    except InvitationInvalid:
+        return None
+    return SignupInvitation(email=invitation.email, organization=invitation.org.name)

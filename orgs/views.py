@@ -18,8 +18,6 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
-from teams.selectors import teams_by_membership
-
 from . import policy
 from .access import org_view
 from .errors import ServiceError
@@ -137,9 +135,8 @@ def _render_members(request, *, status: int = 200):
     page = paginate(request, members_by_account(org=org, email_prefix=query),
                     source=request.POST if request.method == "POST" else None)
     memberships = list(page.object_list)
-    teams = teams_by_membership(org=org, membership_ids=[m.pk for m in memberships])
-    details = policy.member_details(org, memberships)
-    rows = [{"membership": m, "teams": teams.get(m.pk, []), **details.get(m.pk, {})} for m in memberships]
+    details = policy.member_details(org, memberships)  # teams, SSO identity, … (each app's, one query)
+    rows = [{"membership": m, **details.get(m.pk, {})} for m in memberships]
     return render(request, "orgs/members.html", {
         "page": page,
         "rows": rows,

@@ -4,8 +4,14 @@ Directory Sync registers a block on manual team creation while an organization's
 teams come from its identity provider's groups (SPEC DS3, DS5): a hand-made team
 there would have no group behind it and would collide with a group of that name.
 A check takes the organization and returns a refusal message or None.
+
+Teams shows each member's teams on the organization's members page (an
+orgs.policy member-details provider), so orgs never imports teams.
 """
 from config.hooks import Hooks
+from orgs.policy import register_member_details
+
+from .selectors import teams_by_membership
 
 _team_creation_blocks = Hooks()
 register_team_creation_block = _team_creation_blocks.register
@@ -13,3 +19,10 @@ register_team_creation_block = _team_creation_blocks.register
 
 def team_creation_block_reason(org) -> str | None:
     return _team_creation_blocks.first(org)
+
+
+@register_member_details
+def member_teams(org, memberships) -> dict:
+    """{membership id: {"teams": [team names]}} for a page of members, in one query."""
+    names = teams_by_membership(org=org, membership_ids=[membership.pk for membership in memberships])
+    return {membership_id: {"teams": teams} for membership_id, teams in names.items()}

@@ -154,6 +154,7 @@ def test_new_account_signs_up_with_the_invited_email_locked(client, invited, org
     next_path = f"/invitations/{token}/"
     page = client.get("/accounts/signup/", {"next": next_path}).content.decode()
     assert 'value="invitee@example.com"' in page and "disabled" in page
+    assert "To accept the invitation to <strong>Acme</strong>" in page
     # A different email in the POST is ignored: the field is locked to the invitation.
     response = client.post(f"/accounts/signup/?next={next_path}", {
         "email": "someone.else@example.com", "password": "a long enough passphrase 42", "first_name": "Ivy",

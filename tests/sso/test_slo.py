@@ -486,14 +486,14 @@ def test_demo_single_logout_through_the_built_in_test_idp(settings, tmp_path, or
     from html import unescape
 
     from sso import test_idp
-    from sso.demo import load_demo
+    from demo.sso import configure_test_idp
     from sso.models import SSOConnection
     from sso.saml import parse_idp_metadata
     from sso.services import sso_enable
 
     settings.SAML_TEST_IDP, settings.SAML_TEST_IDP_DIR = True, tmp_path
     assert parse_idp_metadata(test_idp.metadata_xml())["idp_slo_url"] == "http://testserver/sso/test-idp/slo/"
-    load_demo(org=org, admins=[admin_user], members=[member.user], stdout=io.StringIO())
+    configure_test_idp(org=org, admins=[admin_user], members=[member.user], stdout=io.StringIO())
     assert SSOConnection.objects.get(org=org).idp_slo_url == test_idp.slo_url()
     with django_capture_on_commit_callbacks(execute=True):
         sso_enable(org=org, actor=admin_user)

@@ -27,10 +27,10 @@ def test_test_idp_is_off_by_default(client, settings):
 
 def test_demo_config_and_full_sp_initiated_flow(client, idp_on, org, admin_user, member,
                                                 django_capture_on_commit_callbacks):
-    from sso.demo import load_demo
+    from demo.sso import configure_test_idp
 
     out = io.StringIO()
-    load_demo(org=org, admins=[admin_user], members=[member.user], stdout=out)
+    configure_test_idp(org=org, admins=[admin_user], members=[member.user], stdout=out)
     assert "test IdP" in out.getvalue()
     assert SSOConnection.objects.get(org=org).allow_idp_initiated
     with django_capture_on_commit_callbacks(execute=True):
@@ -59,9 +59,9 @@ def test_demo_config_and_full_sp_initiated_flow(client, idp_on, org, admin_user,
 
 
 def test_idp_initiated_through_test_idp(client, idp_on, org, admin_user, member):
-    from sso.demo import load_demo
+    from demo.sso import configure_test_idp
 
-    load_demo(org=org, admins=[admin_user], members=[], stdout=io.StringIO())
+    configure_test_idp(org=org, admins=[admin_user], members=[], stdout=io.StringIO())
     sso_enable(org=org, actor=admin_user)
     html = client.post("/sso/test-idp/initiate/acme/", {"email": "ada@acme.test"}).content.decode()
     body = re.search(r'name="SAMLResponse" value="([^"]+)"', html).group(1)
@@ -75,11 +75,11 @@ def test_test_idp_rejects_bad_requests(client, idp_on):
 
 
 def test_test_connection_shows_attributes_and_changes_nothing(admin_client, idp_on, org, admin_user):
-    from sso.demo import load_demo
+    from demo.sso import configure_test_idp
     from orgs.models import AuditEvent
     from sso.events import SSOEvents
 
-    load_demo(org=org, admins=[admin_user], members=[], stdout=io.StringIO())
+    configure_test_idp(org=org, admins=[admin_user], members=[], stdout=io.StringIO())
     start = admin_client.get("/sso/acme/test/")
     assert start.status_code == 302
     idp_url = urlsplit(start["Location"])

@@ -1,4 +1,3 @@
-from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +14,8 @@ from orgs.services import (
 )
 from teams.services import team_create, team_member_add
 
+from demo.sso import configure_test_idp
+
 DEMO_PASSWORD = "gatehouse-demo-2026"
 SLUG = "acme"
 ADMINS = [("ada@acme.example", "Ada", "Lovelace"), ("grace@acme.example", "Grace", "Hopper")]
@@ -28,7 +29,7 @@ TEAMS = {"Platform": ["ada@acme.example", "max@acme.example", "lin@acme.example"
 
 
 class Command(BaseCommand):
-    help = "Load a demo organization (admins, members, teams, credentials) and, with the SSO app, a local test IdP."
+    help = "Load a demo organization (admins, members, teams, credentials) and its SSO against the built-in test IdP."
 
     def handle(self, *args, **options):
         org = Organization.objects.filter(slug=SLUG).first()
@@ -39,10 +40,7 @@ class Command(BaseCommand):
             self.stdout.write(f"The demo organization “{org.slug}” is already there; nothing to load.")
         admins = list(User.objects.filter(email__in=[a[0] for a in ADMINS]))
         members = list(User.objects.filter(email__in=[m[0] for m in MEMBERS]))
-        if apps.is_installed("sso"):
-            from sso.demo import load_demo
-
-            load_demo(org=org, admins=admins, members=members, stdout=self.stdout)
+        configure_test_idp(org=org, admins=admins, members=members, stdout=self.stdout)
         self.stdout.write(
             "\nSign in at http://localhost:8000/accounts/login/ with any of these (password "
             f"“{DEMO_PASSWORD}”):\n"

@@ -1,12 +1,12 @@
-"""Called by the `demo` command: point the demo organization's SSO at the built-in test IdP."""
+"""The demo organization's SSO, pointed at the built-in test IdP (sso.test_idp)."""
 from django.conf import settings
 
-from . import test_idp
-from .models import SSOConnection
-from .services import sso_configure
+from sso import test_idp
+from sso.models import SSOConnection
+from sso.services import sso_configure
 
 
-def load_demo(*, org, admins: list, members: list, stdout) -> None:
+def configure_test_idp(*, org, admins: list, members: list, stdout) -> None:
     _, cert_pem = test_idp.keypair()
     actor = admins[0] if admins else None
     sso_configure(org=org, actor=actor, idp_entity_id=test_idp.entity_id(), idp_sso_url=test_idp.sso_url(),

@@ -2,16 +2,17 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from orgs.errors import ServiceError
+from orgs.management.commands._common import get_org, get_user
 from orgs.models import Membership
 from orgs.policy import member_add_warnings
 from orgs.services import membership_add, membership_set_database_admin
 from teams.models import Team
 from teams.services import team_member_add
 
-from ._common import get_org, get_user
-
 
 class Command(BaseCommand):
+    """In teams, not orgs: it composes orgs and teams (`--team`), and orgs imports no app above it."""
+
     help = "Add an existing account to an organization (support and scripting)."
 
     def add_arguments(self, parser):
