@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from config import sql
 from config.enqueue import RUN_HERE, enqueue_on_commit
-from orgs.errors import Conflict, ServiceError
+from config.errors import Conflict, ServiceError
 
 from .models import User, normalize_email
 from .signals import account_claimed

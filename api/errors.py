@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from orgs.errors import ServiceError
+from config.errors import ServiceError
 
 
 class UnknownField(exceptions.APIException):

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import BasePermission
 
+from config.errors import NotAllowed
 from orgs.models import Membership, Organization
-from orgs.errors import NotAllowed
 from orgs.policy import session_refusal
 from orgs.selectors import membership_for_slug
 

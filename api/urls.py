@@ -7,10 +7,7 @@ caller's role (api.permissions).
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView
 
-from scim import api as scim_api
-from sso import api as sso_api
-
-from .endpoints import account, audit, credentials, invitations, members, teams
+from .endpoints import account, audit, credentials, directory_sync, invitations, members, sso, teams
 from .views import not_found
 
 app_name = "api"
@@ -58,14 +55,14 @@ urlpatterns = [
     path("organizations", account.OrganizationListView.as_view(), name="organizations"),
     *org_routes,
     # Routes of other apps (sso, scim) are included below.
-    org_path("/sso", sso_api.SSOView.as_view(), "sso"),
-    org_path("/sso/enable/preview", sso_api.SSOPreviewView.as_view(), "sso-enable-preview"),
-    org_path("/sso/enable", sso_api.SSOEnableView.as_view(), "sso-enable"),
-    org_path("/sso/disable", sso_api.SSODisableView.as_view(), "sso-disable"),
-    org_path("/directory-sync", scim_api.DirectorySyncView.as_view(), "directory-sync"),
-    org_path("/directory-sync/enable", scim_api.DirectorySyncEnableView.as_view(), "directory-sync-enable"),
-    org_path("/directory-sync/disable", scim_api.DirectorySyncDisableView.as_view(), "directory-sync-disable"),
-    org_path("/directory-sync/rotate-token", scim_api.DirectorySyncRotateTokenView.as_view(),
+    org_path("/sso", sso.SSOView.as_view(), "sso"),
+    org_path("/sso/enable/preview", sso.SSOPreviewView.as_view(), "sso-enable-preview"),
+    org_path("/sso/enable", sso.SSOEnableView.as_view(), "sso-enable"),
+    org_path("/sso/disable", sso.SSODisableView.as_view(), "sso-disable"),
+    org_path("/directory-sync", directory_sync.DirectorySyncView.as_view(), "directory-sync"),
+    org_path("/directory-sync/enable", directory_sync.DirectorySyncEnableView.as_view(), "directory-sync-enable"),
+    org_path("/directory-sync/disable", directory_sync.DirectorySyncDisableView.as_view(), "directory-sync-disable"),
+    org_path("/directory-sync/rotate-token", directory_sync.DirectorySyncRotateTokenView.as_view(),
              "directory-sync-rotate-token"),
 ]
 

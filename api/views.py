@@ -33,7 +33,7 @@ How another app adds endpoints (SSO, Directory Sync)::
         def get(self, request, org_slug):
             return Response(SSOStateSerializer(sso_state(org=self.org)).data)
 
-and a route in api/urls.py. Services raise orgs.errors.ServiceError; the
+and a route in api/urls.py. Services raise config.errors.ServiceError; the
 error handler turns it into its status and code. Never catch it in a view.
 """
 from django.db.models import QuerySet

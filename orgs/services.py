@@ -17,9 +17,9 @@ from django.utils import timezone
 from accounts.models import User, normalize_email
 from accounts.services import clean_email
 from config.enqueue import RUN_HERE, enqueue_on_commit
+from config.errors import Conflict, NotAllowed, NotFound, ServiceError
 
 from .audit import Events, audit_record, audit_row
-from .errors import Conflict, NotAllowed, NotFound, ServiceError
 from .models import (
     RESERVED_SLUGS,
     Database,

@@ -18,9 +18,10 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.errors import ServiceError
+
 from . import policy
 from .access import org_view
-from .errors import ServiceError
 from .forms import (
     AuditFilterForm,
     DatabaseAdminForm,

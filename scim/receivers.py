@@ -1,25 +1,12 @@
-"""D2: when SSO is disabled, Directory Sync goes with it (memberships stay)."""
-import importlib
+"""What Directory Sync does when something happened elsewhere (connected in scim.apps)."""
 
 
 def on_sso_disabled(sender=None, *, org, actor=None, **kwargs):
+    """D2: when SSO is disabled, Directory Sync goes with it (memberships stay), inside
+    the disable's transaction."""
     from .services import directory_disable
 
     directory_disable(org=org, actor=actor, reason="sso_disabled")
-
-
-def connect_sso_disabled() -> bool:
-    """The SSO app sends `sso.signals.sso_disabled(org=, actor=)` inside its disable
-    transaction. Returns False while that app is not installed."""
-    try:
-        signals = importlib.import_module("sso.signals")
-    except ImportError:
-        return False
-    signal = getattr(signals, "sso_disabled", None)
-    if signal is None:
-        return False
-    signal.connect(on_sso_disabled, dispatch_uid="scim.directory_disable_on_sso_disabled")
-    return True
 
 
 def on_sso_member_joined(sender=None, *, org, user, membership, **kwargs):

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from accounts.models import User, normalize_email
 from config import sql
+from config.errors import Conflict, NotAllowed, NotFound, ServiceError
 from config.sql import insert_sql
 from orgs.audit import Events as OrgEvents
 from orgs.audit import audit_record, audit_row, register_events
-from orgs.errors import Conflict, NotAllowed, NotFound, ServiceError
 from orgs.models import Membership, Organization, hash_secret, new_secret
 from orgs.services import (
     membership_add,

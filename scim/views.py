@@ -16,8 +16,8 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from config import jsonbody
+from config.errors import ServiceError
 from config.faults import CACHE_ERRORS, UNAVAILABLE, unavailable_response, warn_throttled
-from orgs.errors import ServiceError
 
 from . import request_log, resources, schemas, selectors, services
 from .errors import SCIM_CONTENT_TYPE, ScimError, bad_request, conflict, not_found

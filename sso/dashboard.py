@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.http import Http404
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.errors import ServiceError
 from orgs.access import org_view
-from orgs.errors import ServiceError
 from orgs.selectors import member_get
 
 from . import saml, services

@@ -28,8 +28,8 @@ from accounts.models import User, normalize_email
 from accounts.services import last_login_sql, user_claim
 from config import sql
 from config.enqueue import RESUME, RUN_HERE, enqueue_on_commit
+from config.errors import Conflict, NotAllowed, NotFound, ServiceError
 from orgs.audit import audit_record, audit_row
-from orgs.errors import Conflict, NotAllowed, NotFound, ServiceError
 from orgs.models import Membership, Organization, hash_secret
 from orgs.services import invitation_revoke_all, membership_add, membership_remove_batch
 
@@ -52,7 +52,7 @@ from .models import (
 )
 from .selectors import awaits_sso_removal, domain_verified_by, members_awaiting_removal, tied_to_org
 from .policy import jit_admission_refusal
-from .signals import sso_disabled, sso_enabled, sso_member_joined
+from .signals import sso_disabled, sso_member_joined
 
 IDP_LABEL = "identity provider"
 PENDING_LINK_TTL = timedelta(hours=24)
@@ -333,7 +333,6 @@ def sso_enable(*, org: Organization, actor: User | None) -> SSOConnection:
                  old={"state": SSOConnection.State.CONFIGURED},
                  new={"state": SSOConnection.State.ENABLED, "members_to_remove": total,
                       "invitations_revoked": revoked})
-    sso_enabled.send(sender=SSOConnection, org=org, actor=actor)
     if total:
         from .tasks import remove_non_admins
 

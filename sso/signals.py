@@ -1,9 +1,8 @@
 """Signals other apps listen to, so sso does not import them.
 
 `sso_disabled` is sent INSIDE the `sso_disable` transaction: a receiver's writes
-(Directory Sync turned off, SPEC D2) commit or roll back with it. `sso_enabled`
-is sent inside `sso_enable` likewise. Both are sent as
-`signal.send(sender=SSOConnection, org=org, actor=actor)`.
+(Directory Sync turned off, SPEC D2) commit or roll back with it:
+`sso_disabled.send(sender=SSOConnection, org=org, actor=actor)`.
 
 `sso_member_joined` is sent inside the sign-in's transaction when a sign-in through
 the IdP adds a membership just in time (E3): `send(sender=SSOConnection, org=org,
@@ -11,6 +10,5 @@ user=user, membership=membership)`; Directory Sync ties it to its directory user
 """
 import django.dispatch
 
-sso_enabled = django.dispatch.Signal()
 sso_disabled = django.dispatch.Signal()
 sso_member_joined = django.dispatch.Signal()

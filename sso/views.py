@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import normalize_email
 from accounts.views import safe_relative_path
-from orgs.errors import ServiceError
+from config.errors import ServiceError
 from orgs.models import Membership, Organization
 
 from . import limits, saml, selectors, services, sessions, state

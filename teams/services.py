@@ -2,8 +2,8 @@
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from config.errors import Conflict, NotAllowed, NotFound, ServiceError
 from orgs.audit import Events, audit_record
-from orgs.errors import Conflict, NotAllowed, NotFound, ServiceError
 from orgs.models import Membership, Organization
 
 from . import policy

@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.errors import ServiceError
 from orgs.access import org_view
-from orgs.errors import ServiceError
 from orgs.models import Membership
 from orgs.selectors import member_get
 from orgs.views import paginate

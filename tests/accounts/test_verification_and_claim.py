@@ -14,7 +14,7 @@ from django.test import Client
 from accounts.models import User
 from accounts.policy import password_signin_refusal
 from accounts.tokens import CLAIM, VERIFY, email_link_token
-from orgs.errors import ServiceError
+from config.errors import ServiceError
 from orgs.models import AuditEvent, Invitation, Membership, ServiceToken
 from orgs.services import (invitation_accept, invitation_create, membership_add, organization_create,
                            service_token_create)

@@ -193,7 +193,7 @@ def test_handler_maps_django_errors_and_leaves_bugs_alone():
     from django.http import Http404
 
     from api.errors import exception_handler
-    from orgs.errors import Conflict
+    from config.errors import Conflict
 
     assert exception_handler(Http404(), {}).status_code == 404
     assert exception_handler(PermissionDenied(), {}).status_code == 403

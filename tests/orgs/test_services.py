@@ -5,7 +5,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from orgs.errors import Conflict, NotAllowed, ServiceError
+from config.errors import Conflict, NotAllowed, ServiceError
 from orgs.models import AuditEvent, Invitation, Membership, Organization, Plan, ServiceToken
 from orgs.services import (
     database_create,

@@ -1,7 +1,7 @@
 """DS1–DS6 and D2 through the services, and the role attribute (DS4)."""
 import pytest
 
-from orgs.errors import Conflict, NotAllowed
+from config.errors import Conflict, NotAllowed
 from orgs.models import AuditEvent, Membership
 from orgs.services import membership_change_role, membership_remove
 from scim.models import Directory, DirectoryToken, DirectoryUser
@@ -130,7 +130,7 @@ def test_ds4_turning_on_applies_stored_roles_and_custom_attribute(scim, org, adm
     directory_set_manage_roles(org=org, actor=admin_user, value=True, role_attribute="gh_role")
     scim.post("Users", user_body("r5@acme.test", gh_role="admin"))
     assert Membership.objects.get(org=org, user__email="r5@acme.test").role == "admin"
-    from orgs.errors import ServiceError
+    from config.errors import ServiceError
 
     with pytest.raises(ServiceError):
         directory_set_manage_roles(org=org, actor=admin_user, value=True, role_attribute="userName")

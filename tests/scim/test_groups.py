@@ -174,7 +174,7 @@ def test_deactivated_member_leaves_team_and_returns_on_reactivation(scim, org):
 
 
 def test_directory_team_cannot_be_edited_by_hand(scim, org, admin_user):
-    from orgs.errors import NotAllowed
+    from config.errors import NotAllowed
     from teams.services import team_rename
 
     group = make_group(scim)

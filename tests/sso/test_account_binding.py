@@ -120,7 +120,7 @@ def test_the_verified_organization_releases_a_claimed_accounts_link_to_the_squat
 
 
 def test_a_domain_is_verified_by_one_organization_only(org, other_org, admin_user, outsider):
-    from orgs.errors import Conflict
+    from config.errors import Conflict
 
     verify_domain_now(org, "corp.test")
     record = domain_add(org=other_org, actor=outsider, domain="corp.test")

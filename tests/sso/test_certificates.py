@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.test import Client
 
-from orgs.errors import Conflict, ServiceError
+from config.errors import Conflict, ServiceError
 from orgs.models import AuditEvent
 from sso.events import SSOEvents
 from sso.models import MAX_ACTIVE_CERTIFICATES, SSOCertificate

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from orgs.errors import ServiceError
+from config.errors import ServiceError
 from orgs.models import AuditEvent, Membership
 from orgs.services import membership_add
 from sso.events import SSOEvents

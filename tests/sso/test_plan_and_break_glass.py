@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from config.errors import Conflict
 from orgs.audit import Events
-from orgs.errors import Conflict
 from orgs.models import AuditEvent, Membership
 from orgs.services import organization_set_plan
 from scim.models import Directory

@@ -4,7 +4,7 @@ from django.core import mail
 from django.db.models.signals import post_save
 
 from accounts.models import User
-from orgs.errors import NotAllowed
+from config.errors import NotAllowed
 from orgs.models import AuditEvent, DatabasePassword, Invitation, Membership, ServiceToken
 from orgs.services import (database_create, database_password_create, invitation_create, membership_add,
                            service_token_create)

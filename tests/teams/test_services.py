@@ -2,7 +2,7 @@
 organization, directory-managed teams refused to hand edits, one audit event per change."""
 import pytest
 
-from orgs.errors import Conflict, NotAllowed, NotFound, ServiceError
+from config.errors import Conflict, NotAllowed, NotFound, ServiceError
 from orgs.models import AuditEvent, Membership
 from teams.models import Team, TeamMember
 from teams.services import team_create, team_delete, team_member_add, team_member_remove, team_rename

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import user_create
-from orgs.errors import ServiceError
+from config.errors import ServiceError
 
 
 class Command(BaseCommand):

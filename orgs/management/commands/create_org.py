@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from orgs.errors import ServiceError
+from config.errors import ServiceError
 from orgs.models import Plan
 from orgs.services import organization_create
 

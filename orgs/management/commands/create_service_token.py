@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orgs.errors import ServiceError
+from config.errors import ServiceError
 from orgs.services import service_token_create
 
 from ._common import get_org, get_user

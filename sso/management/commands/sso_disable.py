@@ -2,7 +2,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from orgs.errors import ServiceError
+from config.errors import ServiceError
 from orgs.management.commands._common import get_org
 from orgs.models import AuditEvent, Membership
 from sso.models import SSOConnection

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from orgs.errors import ServiceError
+from config.errors import ServiceError
 from orgs.management.commands._common import get_org, get_user
 from orgs.models import Membership
 from orgs.policy import member_add_warnings

@@ -5,9 +5,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from api.views import OrgScopedAPIView, error_responses
+from scim import selectors, services
+from scim.models import DEFAULT_ROLE_ATTRIBUTE, DirectoryToken
 
-from . import selectors, services
+from ..views import OrgScopedAPIView, error_responses
 
 TAGS = ["directory-sync"]
 
@@ -39,8 +40,6 @@ class DirectorySettingsSerializer(serializers.Serializer):
 
 
 def directory_state(org) -> dict:
-    from .models import DEFAULT_ROLE_ATTRIBUTE, DirectoryToken
-
     directory = selectors.directory_of(org=org)
     token = DirectoryToken.objects.filter(org=org, revoked_at__isnull=True).order_by("-pk").first()
     enabled = bool(directory and directory.enabled)

@@ -5,11 +5,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from api.views import OrgScopedAPIView, error_responses
+from sso import saml, services
+from sso.models import AttributePreset, SSOConnection
+from sso.selectors import enable_preview, enforcement_summary
 
-from . import saml, services
-from .models import AttributePreset, SSOConnection
-from .selectors import enable_preview, enforcement_summary
+from ..views import OrgScopedAPIView, error_responses
 
 TAGS = ["sso"]
 
