@@ -96,7 +96,9 @@ def _body_for(exc: exceptions.APIException) -> dict:
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
         set_rollback()
-        return Response(error_body(exc.code, exc.message), status=exc.status)
+        retry_after = getattr(exc, "retry_after", None)  # config.errors.RateLimited
+        return Response(error_body(exc.code, exc.message), status=exc.status,
+                        headers={"Retry-After": str(retry_after)} if retry_after else None)
     if isinstance(exc, RequestDataTooBig):
         # Raised when something reads request.body past DATA_UPLOAD_MAX_MEMORY_SIZE.
         exc = TooLarge()

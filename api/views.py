@@ -61,6 +61,7 @@ _ERROR_TEXT = {
     404: "Not found — or not visible to this caller.",
     409: "Conflicts with the current state (e.g. `name_taken`, `last_admin`).",
     413: "The request body is too large.",
+    429: "Past a limit (`rate_limited`): try again after `Retry-After` seconds.",
 }
 
 

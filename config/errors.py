@@ -29,3 +29,14 @@ class Conflict(ServiceError):
 class NotFound(ServiceError):
     code = "not_found"
     status = 404
+
+
+class RateLimited(ServiceError):
+    """Past a limit: `retry_after` seconds until the window ends (the API's Retry-After)."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None):
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

@@ -253,6 +253,11 @@ SSO_REJECTIONS_PER_CLIENT = env.int("SSO_REJECTIONS_PER_CLIENT", default=10)
 SSO_REJECTIONS_PER_ORG = env.int("SSO_REJECTIONS_PER_ORG", default=100)
 SSO_REJECTIONS_WINDOW_SECONDS = env.int("SSO_REJECTIONS_WINDOW_SECONDS", default=60)
 
+# Outbound fetches (config.outbound; today an IdP's metadata URL): an organization starts at
+# most this many per window, however asked; past it the API answers 429 with Retry-After.
+OUTBOUND_FETCHES_PER_ORG = env.int("OUTBOUND_FETCHES_PER_ORG", default=10)
+OUTBOUND_FETCH_WINDOW_SECONDS = env.int("OUTBOUND_FETCH_WINDOW_SECONDS", default=600)
+
 # The built-in SAML test identity provider (/sso/test-idp/), for `demo` and development only.
 SAML_TEST_IDP = env.bool("SAML_TEST_IDP", default=False)
 PAGE_SIZE = 50

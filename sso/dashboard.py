@@ -121,7 +121,7 @@ def _int(value):
 @require_http_methods(["GET", "POST"])
 def authentication(request):
     org = request.org
-    status = 200
+    status, retry_after = 200, None
     if request.method == "POST":
         if not request.membership.is_admin:
             raise PermissionDenied("Only organization administrators can change single sign-on (E10).")
@@ -134,6 +134,7 @@ def authentication(request):
         except ServiceError as exc:
             messages.error(request, exc.message)
             status = exc.status if exc.status != 404 else 400
+            retry_after = getattr(exc, "retry_after", None)  # config.errors.RateLimited
     connection = SSOConnection.objects.filter(org=org).prefetch_related("certificates").first()
     context = {
         "org": org,
@@ -153,7 +154,10 @@ def authentication(request):
         "removal_running": bool(connection and connection.removal_status == SSOConnection.RemovalStatus.RUNNING),
         "directory_sync_enabled": _directory_sync_enabled(org),
     }
-    return render(request, "sso/authentication.html", context, status=status)
+    response = render(request, "sso/authentication.html", context, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _directory_sync_enabled(org) -> bool | None:

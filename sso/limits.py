@@ -1,7 +1,7 @@
 """How many refused ACS posts an organization's audit log takes (SPEC §7: unauthenticated
 input cannot grow stored data without bound).
 
-Counted with django-ratelimit (imported only here) in the shared cache — Redis when
+Counted with django-ratelimit (imported here and in orgs/limits.py) in the shared cache — Redis when
 REDIS_URL is set, so every web process sees the same counts: per organization and client
 address (an IPv6 client by its /64, which one host usually holds whole), and per
 organization whatever the address, each over a fixed window of

@@ -30,6 +30,7 @@ from config import sql
 from config.enqueue import RESUME, RUN_HERE, enqueue_on_commit
 from config.errors import Conflict, NotAllowed, NotFound, ServiceError
 from orgs.audit import audit_record, audit_row
+from orgs.limits import outbound_fetch_count
 from orgs.models import Membership, Organization, hash_secret
 from orgs.services import invitation_revoke_all, membership_add, membership_remove_batch
 
@@ -62,6 +63,15 @@ class SSOLoginRefused(ServiceError):
     """A valid assertion we still do not sign in with (E9, no email, inactive account)."""
 
     status = 403
+
+
+class SSONotAvailable(NotAllowed):
+    code = "sso_unavailable"
+
+
+def _plan_message(org: Organization) -> str:
+    return (f"Single sign-on is not included in {org.name}'s {org.get_plan_display()} plan. It is available on "
+            "Scaler and Scaler Pro with the SSO add-on, and on Enterprise: contact us to change your plan.")
 
 
 # Configuration ---------------------------------------------------------------
@@ -238,8 +248,15 @@ def sso_configure_from_metadata(*, org: Organization, actor: User | None, xml: s
 
 
 def sso_configure_from_metadata_url(*, org: Organization, actor: User | None, url: str, **extra) -> SSOConnection:
+    """Fetch the IdP's metadata from `url` and configure from it. The server fetches only for
+    an organization whose plan includes SSO, each fetch counted against the organization's
+    limit (orgs.limits); the rest of the configuration needs no plan, so an organization
+    can prepare before it upgrades."""
     from .metadata import MetadataFetchError, fetch_metadata
 
+    if not org.sso_available:
+        raise SSONotAvailable(_plan_message(org))
+    outbound_fetch_count(org=org)
     try:
         xml = fetch_metadata(url)
     except MetadataFetchError as exc:
@@ -292,15 +309,6 @@ def connection_certificates(connection: SSOConnection) -> list[str]:
 
 
 # Enable and disable ----------------------------------------------------------
-
-
-class SSONotAvailable(NotAllowed):
-    code = "sso_unavailable"
-
-
-def _plan_message(org: Organization) -> str:
-    return (f"Single sign-on is not included in {org.name}'s {org.get_plan_display()} plan. It is available on "
-            "Scaler and Scaler Pro with the SSO add-on, and on Enterprise: contact us to change your plan.")
 
 
 @transaction.atomic

@@ -136,7 +136,7 @@ class SSOView(OrgScopedAPIView):
 
     @extend_schema(tags=TAGS, summary="Configure the IdP (metadata XML, metadata URL, or fields)",
                    request=SSOConfigureSerializer,
-                   responses={200: SSOStateSerializer, **error_responses(400, 403, 404)})
+                   responses={200: SSOStateSerializer, **error_responses(400, 403, 404, 429)})
     def put(self, request, org_slug):
         data = dict(self.validated(SSOConfigureSerializer))
         extra = {k: data.pop(k) for k in ("attribute_preset", "email_attribute", "first_name_attribute",

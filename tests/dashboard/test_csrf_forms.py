@@ -9,6 +9,7 @@ from django.core import mail
 from django.test import Client
 
 from accounts.models import User
+from config import outbound
 from orgs.models import AuditEvent, Membership
 from sso import views as sso_views
 from sso.models import PendingLink, SSOCertificate, SSOConnection, VerifiedDomain
@@ -131,7 +132,8 @@ def test_every_dashboard_action_is_covered():
 @pytest.mark.parametrize("action", sorted(ACTIONS))
 def test_authentication_page_action_needs_csrf_token(world, action, monkeypatch):
     # The positive control must not reach the network.
-    monkeypatch.setattr("sso.metadata.fetch_metadata", lambda url: _metadata_xml(_next_cert()))
+    monkeypatch.setattr("config.outbound.fetch", lambda url, **kwargs: outbound.Response(
+        status=200, headers={}, body=_metadata_xml(_next_cert()).encode()))
     monkeypatch.setattr("sso.dns.txt_records", lambda domain, resolver=None: [world["domain"].txt_record])
     data_for, setup = ACTIONS[action]
     if setup:

@@ -60,6 +60,16 @@ class TestIdP:
         self.entity_id = entity_id
         self.key_pem, self.cert_pem = keypair(key_name)
 
+    def metadata_xml(self, sso_url="https://idp.test/sso") -> str:
+        """This IdP's SAML metadata: entity ID, signing certificate, HTTP-Redirect SSO URL."""
+        body = "".join(line for line in self.cert_pem.splitlines() if "-----" not in line)
+        return (f'<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{self.entity_id}">'
+                '<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+                f'<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="{DS}"><ds:X509Data>'
+                f'<ds:X509Certificate>{body}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>'
+                '<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" '
+                f'Location="{sso_url}"/></md:IDPSSODescriptor></md:EntityDescriptor>')
+
     def assertion_element(self, *, name_id, audience, recipient, in_response_to=None, attributes=None,
                           not_before=None, not_on_or_after=None, assertion_id=None, issuer=None,
                           include_audience=True, session_not_on_or_after=None,

@@ -72,29 +72,3 @@ def test_members_cannot_enable_or_preview(member_client, org, member, connection
 def test_enable_unconfigured_is_409(admin_client, org):
     response = admin_client.post(BASE + "/enable", content_type="application/json")
     assert response.status_code == 409
-
-
-def test_metadata_url_fetch_mocks_only_the_network(admin_client, org, idp, monkeypatch):
-    import sso.metadata as metadata
-
-    xml = f"""<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{idp.entity_id}">
-  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
-    <md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data>
-    <ds:X509Certificate>{''.join(l for l in idp.cert_pem.splitlines() if '-----' not in l)}</ds:X509Certificate>
-    </ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
-    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.test/sso"/>
-  </md:IDPSSODescriptor></md:EntityDescriptor>"""
-    monkeypatch.setattr(metadata, "_public_address", lambda host, port: "93.184.215.14")
-    monkeypatch.setattr(metadata, "fetch_url", lambda *a: xml.encode())
-    response = admin_client.put(BASE, {"metadata_url": "https://idp.test/metadata"}, content_type="application/json")
-    assert response.status_code == 200, response.json()
-    assert response.json()["idp_sso_url"] == "https://idp.test/sso"
-
-
-def test_metadata_url_refuses_private_addresses_and_http():
-    from sso.metadata import MetadataFetchError, fetch_metadata
-
-    for url in ("https://127.0.0.1/m", "https://10.0.0.1/m", "https://[::1]/m", "http://example.com/m",
-                "ftp://x/", "https://user:pw@example.com/"):
-        with pytest.raises(MetadataFetchError):
-            fetch_metadata(url)
