@@ -262,8 +262,10 @@ OUTBOUND_FETCH_WINDOW_SECONDS = env.int("OUTBOUND_FETCH_WINDOW_SECONDS", default
 SAML_TEST_IDP = env.bool("SAML_TEST_IDP", default=False)
 PAGE_SIZE = 50
 
-# Directory Sync (SCIM): requests per minute per token, body cap, largest page.
+# Directory Sync (SCIM): at most SCIM_RATE_LIMIT requests per token in any SCIM_RATE_WINDOW_SECONDS
+# (a moving window, scim/limits.py; 0 turns it off), body cap, largest page.
 SCIM_RATE_LIMIT = env.int("SCIM_RATE_LIMIT", default=6000)
+SCIM_RATE_WINDOW_SECONDS = env.int("SCIM_RATE_WINDOW_SECONDS", default=60)
 SCIM_MAX_BODY_BYTES = env.int("SCIM_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 SCIM_MAX_RESULTS = 200
 

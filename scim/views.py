@@ -7,19 +7,17 @@ for the settings page.
 """
 import json
 import logging
-import time
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from config import jsonbody
 from config.errors import ServiceError
-from config.faults import CACHE_ERRORS, UNAVAILABLE, unavailable_response, warn_throttled
+from config.faults import UNAVAILABLE, unavailable_response, warn_throttled
 
-from . import request_log, resources, schemas, selectors, services
+from . import limits, request_log, resources, schemas, selectors, services
 from .errors import SCIM_CONTENT_TYPE, ScimError, bad_request, conflict, not_found
 from .filters import group_filter, user_filter
 
@@ -40,32 +38,12 @@ def _unauthorized() -> JsonResponse:
 
 
 def _rate_limited(token) -> ScimError | None:
-    limit = getattr(settings, "SCIM_RATE_LIMIT", 6000)
-    if not limit:
+    retry_after = limits.request_retry_after(token_id=token.pk)
+    if retry_after is None:
         return None
-    window = int(time.time() // 60)
-    key = f"scim:rate:{token.pk}:{window}"
-    cache.add(key, 0, timeout=61)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=61)
-        used = 1
-    if used > limit:
-        retry_after = max(1, 60 - int(time.time() % 60))
-        return ScimError(429, f"Too many requests; at most {limit} a minute per token.", "tooMany",
-                         headers={"Retry-After": str(retry_after)})
-    return None
-
-
-def _rate_limited_or_open(token) -> ScimError | None:
-    """The limiter fails open: without its store (Redis down) a directory's changes
-    still go through rather than being refused (the log says so, once a minute)."""
-    try:
-        return _rate_limited(token)
-    except CACHE_ERRORS:
-        warn_throttled(log, "scim.rate_limit", "SCIM rate limit: cache unavailable; requests not limited")
-        return None
+    return ScimError(429, f"Too many requests; at most {settings.SCIM_RATE_LIMIT} per "
+                          f"{settings.SCIM_RATE_WINDOW_SECONDS} seconds per token.", "tooMany",
+                     headers={"Retry-After": str(retry_after)})
 
 
 def _read_json(request):
@@ -113,7 +91,7 @@ def scim_view(view):
             request.scim_org = token.org
             request.scim_directory = token.org.directory
             request.scim_base_path = f"/scim/v2/{token.org.slug}/"
-            limited = _rate_limited_or_open(token)
+            limited = _rate_limited(token)
             if limited is not None:
                 raise limited
             response = view(request, *args, **kwargs)

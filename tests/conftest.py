@@ -21,7 +21,10 @@ def _fast_hashing_and_fresh_cache(settings):
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     from django.core.cache import cache
 
+    from scim import limits
+
     cache.clear()
+    limits.forget_process_counts()
 
 
 def make_user(email: str, password: str | None = PASSWORD, **fields) -> User:

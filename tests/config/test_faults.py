@@ -75,19 +75,21 @@ def test_a_frozen_redis_costs_a_cache_call_at_most_the_timeout(redis_cache, sett
 
 
 def test_every_redis_client_has_the_short_timeouts():
-    """With REDIS_URL set: the cache, Celery's broker and the SCIM request log."""
+    """With REDIS_URL set: the cache, Celery's broker, the SCIM request log and rate limit."""
     root = Path(__file__).resolve().parents[2]
     code = ("import django, json; django.setup(); from django.conf import settings; from config.celery import app; "
-            "from scim import request_log; "
+            "from scim import limits, request_log; "
             "print(json.dumps([settings.CACHES['default']['OPTIONS'], app.conf.broker_transport_options, "
             "request_log._redis().connection_pool.connection_kwargs['socket_timeout'], "
+            "limits._limiter().storage.get_connection().connection_pool.connection_kwargs['socket_timeout'], "
             "settings.REDIS_CLIENT_OPTIONS]))")
     env = {**os.environ, "REDIS_URL": "redis://127.0.0.1:1/0", "REDIS_TIMEOUT_SECONDS": "0.7",
            "DJANGO_SETTINGS_MODULE": "tests.settings"}
     out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True)
-    cache_options, broker_options, log_timeout, expected = json.loads(out.stdout.strip().splitlines()[-1])
+    cache_options, broker_options, log_timeout, limit_timeout, expected = json.loads(
+        out.stdout.strip().splitlines()[-1])
     assert expected == {"socket_timeout": 0.7, "socket_connect_timeout": 0.7}
-    assert cache_options == expected and broker_options == expected and log_timeout == 0.7
+    assert cache_options == expected and broker_options == expected and log_timeout == limit_timeout == 0.7
 
 
 def test_a_stalled_postgresql_costs_a_request_the_connect_timeout_not_minutes(monkeypatch):

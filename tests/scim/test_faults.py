@@ -15,9 +15,12 @@ from .conftest import user_body
 pytestmark = pytest.mark.django_db
 
 
-def test_rate_limiter_fails_open_with_redis_down_and_says_so_once(scim, redis_cache, caplog, fresh_fault_log):
-    redis_cache.kill()
-    with caplog.at_level(logging.WARNING, logger="scim.views"):
+@pytest.mark.parametrize("outage", ["kill", "freeze"])
+def test_rate_limiter_fails_open_with_redis_down_and_says_so_once(scim, redis_cache, caplog, fresh_fault_log,
+                                                                  settings, outage):
+    settings.SCIM_RATE_LIMIT = 1  # the second request would be refused, were Redis up
+    getattr(redis_cache, outage)()
+    with caplog.at_level(logging.WARNING, logger="scim.limits"):
         first = scim.post("Users", user_body("a@acme.test"))
         second = scim.post("Users", user_body("b@acme.test"))
     assert (first.status_code, second.status_code) == (201, 201), first.content
