@@ -57,7 +57,8 @@ def queued_removals(monkeypatch):
     from sso.tasks import remove_non_admins
 
     queued = []
-    monkeypatch.setattr(remove_non_admins, "delay", lambda org_id: queued.append(org_id))
+    # sso_enable queues it through config.enqueue, which calls apply_async.
+    monkeypatch.setattr(remove_non_admins, "apply_async", lambda args=(), kwargs=None, **options: queued.append(*args))
     return queued
 
 
