@@ -75,6 +75,19 @@ def member_get(*, org: Organization, membership_id) -> Membership | None:
     return Membership.objects.select_related("user").filter(org=org, pk=membership_id).first()
 
 
+def member_by_email(*, org: Organization, email: str) -> Membership | None:
+    """The membership of the account with this email, with the user; None when that account is
+    not a member, or is one only through a directory its owner has not agreed to."""
+    return (Membership.objects.select_related("user")
+            .filter(org=org, user__email=email, owner_unconfirmed=False).first())
+
+
+def admin_get(*, org: Organization, user_id) -> Membership | None:
+    """This account's membership when it is an active administrator of the organization, with the user."""
+    return (Membership.objects.select_related("user")
+            .filter(org=org, user_id=user_id, role=Membership.Role.ADMIN, user__is_active=True).first())
+
+
 def admin_count(*, org: Organization) -> int:
     return Membership.objects.filter(org=org, role=Membership.Role.ADMIN).count()
 

@@ -1,10 +1,13 @@
-"""Settings › Directory Sync: /orgs/<org>/settings/directory-sync/."""
+"""Settings › Directory Sync: /orgs/<org>/settings/directory-sync/ (its POST enables), and one URL per action."""
 from django.urls import path
 
-from . import views
+from . import dashboard
 
 app_name = "scim_dashboard"
 
 urlpatterns = [
-    path("", views.directory_sync_page, name="directory_sync"),
+    path("", dashboard.directory_sync, name="directory_sync"),
+    path("rotate-token/", dashboard.rotate_token, name="rotate_token"),
+    path("disable/", dashboard.disable, name="disable"),
+    path("roles/", dashboard.roles, name="roles"),
 ]

@@ -1,14 +1,15 @@
 """Rules scim adds to other apps through their hooks (registered in ScimConfig.ready)."""
-from sso.policy import register_jit_admission
+from sso.policy import register_directory_sync_state, register_jit_admission
 from teams.policy import register_team_creation_block
 
-from .models import Directory, DirectoryUser
+from .models import DirectoryUser
+from .selectors import directory_enabled
 
 
 @register_team_creation_block
 def block_manual_teams_while_directory_sync_is_on(org) -> str | None:
     """DS3/DS5: with Directory Sync on, teams are the IdP's groups."""
-    if Directory.objects.filter(org=org, enabled=True).exists():
+    if directory_enabled(org=org):
         return ("Teams come from your identity provider's groups while Directory Sync is on; "
                 "create a group there and assign it to the application.")
     return None
@@ -17,7 +18,7 @@ def block_manual_teams_while_directory_sync_is_on(org) -> str | None:
 @register_jit_admission
 def admit_only_users_the_directory_pushed(org, user) -> str | None:
     """E16: under Directory Sync the directory decides who joins through the IdP."""
-    if not Directory.objects.filter(org=org, enabled=True).exists():
+    if not directory_enabled(org=org):
         return None
     directory_user = DirectoryUser.objects.filter(org=org, user=user).only("active").first()
     if directory_user is None:
@@ -27,3 +28,9 @@ def admit_only_users_the_directory_pushed(org, user) -> str | None:
         return (f"{org.name}'s directory has removed you (deactivated in the identity provider's provisioning). "
                 "Ask your administrator if this is a mistake.")
     return None
+
+
+@register_directory_sync_state
+def directory_sync_is_on(org) -> bool:
+    """For the Directory Sync card of Settings › Authentication (DS2)."""
+    return directory_enabled(org=org)

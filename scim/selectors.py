@@ -10,6 +10,10 @@ def directory_of(*, org: Organization) -> Directory | None:
     return Directory.objects.filter(org=org).first()
 
 
+def directory_enabled(*, org: Organization) -> bool:
+    return Directory.objects.filter(org=org, enabled=True).exists()
+
+
 def directory_users(*, org: Organization) -> QuerySet[DirectoryUser]:
     return DirectoryUser.objects.filter(org=org)
 

@@ -1,4 +1,4 @@
-"""SCIM 2.0 endpoints (RFC 7644) under /scim/v2/<org>/, and the Directory Sync settings page.
+"""SCIM 2.0 endpoints (RFC 7644) under /scim/v2/<org>/ (the settings page is scim.dashboard).
 
 Every SCIM request: bearer token of THIS organization (sessions never count),
 a per-token rate limit, a body cap, then a thin view that parses, calls a
@@ -17,7 +17,7 @@ from config import jsonbody
 from config.errors import ServiceError
 from config.faults import UNAVAILABLE, unavailable_response, warn_throttled
 
-from . import limits, request_log, resources, schemas, selectors, services
+from . import limits, resources, schemas, selectors, services
 from .errors import SCIM_CONTENT_TYPE, ScimError, bad_request, conflict, not_found
 from .filters import group_filter, user_filter
 
@@ -391,75 +391,3 @@ def group_detail(request, resource_id):
         services.scim_group_delete(org=org, group_id=pk)
         return HttpResponse(status=204)
     return _json(_render_groups(request, [group], attributes, excluded)[0])
-
-
-# Dashboard: Settings › Directory Sync ------------------------------------------------------
-
-
-def _dashboard_context(request, **extra):
-    org = request.org
-    directory = selectors.directory_of(org=org)
-    context = {
-        "directory": directory,
-        "enabled": bool(directory and directory.enabled),
-        "sso_enabled": services._sso_enabled(org),
-        "scim_base_url": f"{settings.BASE_URL}/scim/v2/{org.slug}/",
-        "requests": request_log.recent(org_id=org.pk, limit=50) if directory else [],
-        "team_count": org.teams.count(),
-        "role_attribute": directory.role_attribute if directory else services.DEFAULT_ROLE_ATTRIBUTE,
-        "is_admin": request.membership.is_admin,
-    }
-    context.update(extra)
-    return context
-
-
-def _directory_page(request):
-    from django.contrib import messages
-    from django.shortcuts import redirect, render
-
-    org, actor = request.org, request.user
-    if request.method == "GET":
-        return render(request, "scim/directory_sync.html", _dashboard_context(request))
-    if not request.membership.is_admin:
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied("Only organization administrators can change Directory Sync.")
-    action = request.POST.get("action", "")
-    try:
-        if action == "enable":
-            if request.POST.get("confirm") != "yes":
-                raise ServiceError("Confirm that the organization's existing teams will be deleted.",
-                                   code="confirmation_required")
-            _, secret = services.directory_enable(org=org, actor=actor)
-            return render(request, "scim/directory_sync.html",
-                          _dashboard_context(request, secret=secret, secret_label="SCIM bearer token"))
-        if action == "rotate":
-            secret = services.directory_rotate_token(org=org, actor=actor)
-            return render(request, "scim/directory_sync.html",
-                          _dashboard_context(request, secret=secret, secret_label="New SCIM bearer token"))
-        if action == "disable":
-            services.directory_disable(org=org, actor=actor)
-            messages.success(request, "Directory Sync is off. Members and teams stay and can be edited here again.")
-        elif action == "settings":
-            services.directory_set_manage_roles(
-                org=org, actor=actor, value=request.POST.get("manage_roles_via_idp") == "on",
-                role_attribute=request.POST.get("role_attribute", ""))
-            messages.success(request, "Directory Sync settings saved.")
-        else:
-            raise ServiceError("Unknown action.", code="invalid_action")
-    except ServiceError as exc:
-        response = render(request, "scim/directory_sync.html", _dashboard_context(request, error=exc.message))
-        response.status_code = 400 if exc.status < 500 else exc.status
-        if exc.status in (403, 409):
-            response.status_code = exc.status
-        return response
-    return redirect("scim_dashboard:directory_sync", org_slug=org.slug)
-
-
-def directory_sync_page(request, org_slug):
-    from django.views.decorators.http import require_http_methods
-
-    from orgs.access import org_view
-
-    return require_http_methods(["GET", "POST"])(org_view(admin=True)(lambda r: _directory_page(r)))(
-        request, org_slug)

@@ -1,142 +1,52 @@
-"""Settings › Authentication: administrators configure, preview, enable and
-disable SSO (E10); members may look. One page, one POST endpoint per action."""
+"""Settings › Authentication (/orgs/<org>/settings/authentication/): administrators
+configure, preview, enable and disable SSO (E10); members may look.
+
+Shaped like orgs.views: one view per action, each at its own URL (sso.dashboard_urls),
+with a form for its input (sso.forms) and a service call. Most actions differ only in
+those, so `_action` makes their views. Input of the wrong shape is shown next to its
+form (400); a service's refusal as a message with its status; a success redirects back
+to the page (POST/redirect/GET)."""
 from datetime import timedelta
 
-from django.apps import apps
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
 from django.http import Http404
-from django.views.decorators.http import require_http_methods, require_POST
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import ServiceError
 from orgs.access import org_view
 from orgs.selectors import member_get
 
 from . import saml, services
+from .forms import (
+    CertificateForm,
+    DomainForm,
+    EnableForm,
+    FieldsForm,
+    MetadataForm,
+    MetadataURLForm,
+    SessionLifetimeForm,
+)
 from .models import AttributePreset, SSOConnection
-from .selectors import enable_preview, enforcement_summary, verified_domains
-
-ACTIONS = {
-    "configure", "configure_metadata", "configure_url", "add_certificate", "remove_certificate", "enable",
-    "disable", "add_domain", "verify_domain", "remove_domain", "session_lifetime",
-}
+from .policy import directory_sync_enabled
+from .selectors import enable_preview, enforcement_summary, sso_connection_of, verified_domains
+from .views import start_flow
 
 
-def _bool(value) -> bool:
-    return str(value).lower() in ("1", "true", "on", "yes")
+def refusal_status(exc: ServiceError) -> int:
+    """A refused action answers the page with the refusal's status; NotFound (nothing to
+    change yet, such as no connection) is a 400: the page itself exists."""
+    return 400 if exc.status == 404 else exc.status
 
 
-def _mapping_kwargs(post) -> dict:
-    kwargs = {}
-    if post.get("attribute_preset"):
-        kwargs["attribute_preset"] = post["attribute_preset"]
-    if post.get("attribute_preset") == AttributePreset.CUSTOM:
-        for name in ("email_attribute", "first_name_attribute", "last_name_attribute"):
-            if name in post:
-                kwargs[name] = post[name]
-    if "allow_idp_initiated_present" in post:
-        kwargs["allow_idp_initiated"] = _bool(post.get("allow_idp_initiated"))
-    if "subject_attribute" in post:
-        kwargs["subject_attribute"] = post["subject_attribute"]
-    return kwargs
-
-
-def _perform(request, action: str):
-    org, actor, post = request.org, request.user, request.POST
-    if action == "configure":
-        certificates = [pem for pem in (post.get("certificate", ""), post.get("certificate_2", "")) if pem.strip()]
-        services.sso_configure(org=org, actor=actor, idp_entity_id=post.get("idp_entity_id", ""),
-                               idp_sso_url=post.get("idp_sso_url", ""), idp_slo_url=post.get("idp_slo_url", ""),
-                               certificates=certificates or None, **_mapping_kwargs(post))
-        return "Identity provider settings saved."
-    if action == "configure_metadata":
-        upload = request.FILES.get("metadata_file")
-        xml = post.get("metadata_xml", "")
-        if upload is not None:
-            if upload.size > 1024 * 1024:
-                raise ServiceError("The metadata file is larger than 1 MiB.", code="invalid_metadata")
-            try:
-                xml = upload.read().decode("utf-8")
-            except UnicodeDecodeError:
-                raise ServiceError("The metadata file is not UTF-8 XML.", code="invalid_metadata") from None
-        services.sso_configure_from_metadata(org=org, actor=actor, xml=xml, **_mapping_kwargs(post))
-        return "Identity provider configured from its metadata."
-    if action == "configure_url":
-        services.sso_configure_from_metadata_url(org=org, actor=actor, url=post.get("metadata_url", ""),
-                                                 **_mapping_kwargs(post))
-        return "Identity provider configured from its metadata URL."
-    if action == "add_certificate":
-        services.sso_certificate_add(org=org, actor=actor, pem=post.get("certificate", ""))
-        return "Certificate added."
-    if action == "remove_certificate":
-        services.sso_certificate_remove(org=org, actor=actor, certificate_id=_int(post.get("certificate_id")))
-        return "Certificate removed."
-    if action == "enable":
-        if not _bool(post.get("confirm")):
-            raise ServiceError("Tick the confirmation box: enabling removes every non-admin member.",
-                               code="confirmation_required")
-        services.sso_enable(org=org, actor=actor)
-        return "Single sign-on is enabled. Non-admin members are being removed."
-    if action == "disable":
-        services.sso_disable(org=org, actor=actor)
-        return "Single sign-on is disabled. Everyone signs in with a password again."
-    if action == "session_lifetime":
-        hours = _hours(post.get("session_lifetime_hours"))
-        services.sso_configure(org=org, actor=actor, session_lifetime=timedelta(hours=hours))
-        return f"SSO sessions now last {hours} hour{'s' if hours != 1 else ''}."
-    if action == "add_domain":
-        record = services.domain_add(org=org, actor=actor, domain=post.get("domain", ""))
-        return f"Add the TXT record “{record.txt_record}” to {record.domain}, then verify."
-    if action == "verify_domain":
-        record = services.domain_verify(org=org, actor=actor, domain_id=_int(post.get("domain_id")))
-        return f"{record.domain} is verified."
-    if action == "remove_domain":
-        services.domain_remove(org=org, actor=actor, domain_id=_int(post.get("domain_id")))
-        return "Domain removed."
-    raise ServiceError("Unknown action.", code="invalid_action")
-
-
-def _hours(value) -> int:
-    """Whole hours within E13's bounds (checked before timedelta, which overflows on huge numbers)."""
-    bounds = services.SESSION_LIFETIME_HOURS
-    try:
-        hours = int(value)
-    except (TypeError, ValueError):
-        hours = None
-    if hours not in bounds:
-        raise ServiceError(f"Give the SSO session lifetime in whole hours, {bounds[0]} to {bounds[-1]}.",
-                           code="invalid_session_lifetime")
-    return hours
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ServiceError("Unknown item.", code="invalid") from None
-
-
-@org_view()
-@require_http_methods(["GET", "POST"])
-def authentication(request):
+def _render(request, *, form=None, status: int = 200, retry_after: int | None = None):
+    """The page. `form` is that of the action just refused, shown next to its inputs: the
+    template finds it under the action's URL name. `retry_after`: a refusal past a limit
+    (config.errors.RateLimited) says when to try again."""
     org = request.org
-    status, retry_after = 200, None
-    if request.method == "POST":
-        if not request.membership.is_admin:
-            raise PermissionDenied("Only organization administrators can change single sign-on (E10).")
-        action = request.POST.get("action", "")
-        try:
-            if action not in ACTIONS:
-                raise ServiceError("Unknown action.", code="invalid_action")
-            messages.success(request, _perform(request, action))
-            return redirect(request.path)
-        except ServiceError as exc:
-            messages.error(request, exc.message)
-            status = exc.status if exc.status != 404 else 400
-            retry_after = getattr(exc, "retry_after", None)  # config.errors.RateLimited
-    connection = SSOConnection.objects.filter(org=org).prefetch_related("certificates").first()
-    context = {
+    connection = sso_connection_of(org, with_certificates=True)
+    response = render(request, "sso/authentication.html", {
         "org": org,
         "connection": connection,
         "certificates": list(connection.certificates.all()) if connection else [],
@@ -152,38 +62,80 @@ def authentication(request):
         "preview": enable_preview(org=org) if connection and not connection.is_enabled else None,
         "is_admin": request.membership.is_admin,
         "removal_running": bool(connection and connection.removal_status == SSOConnection.RemovalStatus.RUNNING),
-        "directory_sync_enabled": _directory_sync_enabled(org),
-    }
-    response = render(request, "sso/authentication.html", context, status=status)
+        "directory_sync_enabled": directory_sync_enabled(org),
+        "refused": {request.resolver_match.url_name: form} if form is not None else {},
+    }, status=status)
     if retry_after:
         response["Retry-After"] = str(retry_after)
     return response
 
 
-def _directory_sync_enabled(org) -> bool | None:
-    """For the Directory Sync card (DS2); None when the scim app is not installed.
-    Read through the app registry: scim builds on sso, not the other way round."""
-    if not apps.is_installed("scim"):
-        return None
-    return apps.get_model("scim", "Directory").objects.filter(org=org, enabled=True).exists()
+def _action(service, success, form_class=None):
+    """The view of one action: an administrator's POST, checked by `form_class`, then
+    `service` called for the organization with the form's arguments and the URL's (an
+    item's id). `success` is the message, or makes it from what the service returned."""
+
+    @org_view(admin=True)
+    @require_POST
+    def view(request, **arguments):
+        form = form_class(request.POST, request.FILES) if form_class else None
+        if form is not None and not form.is_valid():
+            return _render(request, form=form, status=400)
+        try:
+            result = service(org=request.org, actor=request.user, **(form.arguments() if form else {}),
+                             **arguments)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            return _render(request, form=form, status=refusal_status(exc),
+                           retry_after=getattr(exc, "retry_after", None))
+        messages.success(request, success(result) if callable(success) else success)
+        return redirect("sso_dashboard:authentication", org_slug=request.org.slug)
+
+    return view
+
+
+def _lifetime_saved(connection: SSOConnection) -> str:
+    hours = connection.session_lifetime // timedelta(hours=1)
+    return f"SSO sessions now last {hours} hour{'s' if hours != 1 else ''}."
+
+
+@org_view()
+@require_GET
+def authentication(request):
+    return _render(request)
+
+
+configure = _action(services.sso_configure, "Identity provider settings saved.", FieldsForm)
+configure_metadata = _action(services.sso_configure_from_metadata, "Identity provider configured from its metadata.",
+                             MetadataForm)
+configure_url = _action(services.sso_configure_from_metadata_url,
+                        "Identity provider configured from its metadata URL.", MetadataURLForm)
+certificate_add = _action(services.sso_certificate_add, "Certificate added.", CertificateForm)
+certificate_remove = _action(services.sso_certificate_remove, "Certificate removed.")
+session_lifetime = _action(services.sso_configure, _lifetime_saved, SessionLifetimeForm)
+enable = _action(services.sso_enable, "Single sign-on is enabled. Non-admin members are being removed.", EnableForm)
+disable = _action(services.sso_disable, "Single sign-on is disabled. Everyone signs in with a password again.")
+domain_add = _action(services.domain_add,
+                     lambda record: f"Add the TXT record “{record.txt_record}” to {record.domain}, then verify.",
+                     DomainForm)
+domain_verify = _action(services.domain_verify, lambda record: f"{record.domain} is verified.")
+domain_remove = _action(services.domain_remove, "Domain removed.")
 
 
 @org_view(admin=True)
-@require_http_methods(["GET"])
+@require_GET
 def test_connection(request):
     """Start a test login (issue item 7): the ACS shows what arrives and changes nothing."""
-    from .views import _start_flow
-
-    connection = SSOConnection.objects.filter(org=request.org).first()
+    connection = sso_connection_of(request.org)
     if connection is None:
         messages.error(request, "Configure your identity provider first.")
-        return redirect(f"/orgs/{request.org.slug}/settings/authentication/")
-    return _start_flow(request, request.org, connection, next_url="/", purpose="test")
+        return redirect("sso_dashboard:authentication", org_slug=request.org.slug)
+    return start_flow(request, request.org, connection, next_url="/", purpose="test")
 
 
 @org_view(admin=True)
 @require_POST
-def identity_unlink(request, membership_id):
+def identity_unlink(request, membership_id: int):
     """E15: an administrator unlinks a member's IdP identity (Settings › Members)."""
     membership = member_get(org=request.org, membership_id=membership_id)
     if membership is None:
@@ -194,4 +146,5 @@ def identity_unlink(request, membership_id):
     else:
         messages.info(request, f"{membership.user.email} had no linked identity.")
     page = request.POST.get("page", "")
-    return redirect(f"/orgs/{request.org.slug}/settings/members/" + (f"?page={page}" if page.isdigit() else ""))
+    members = reverse("orgs:members", kwargs={"org_slug": request.org.slug})
+    return redirect(members + (f"?page={page}" if page.isdigit() else ""))

@@ -101,3 +101,15 @@ register_jit_admission = _jit_admissions.register
 
 def jit_admission_refusal(org, user) -> str | None:
     return _jit_admissions.first(org, user)
+
+
+# The Directory Sync card of Settings › Authentication (DS2): is the organization's directory
+# on? A check takes (org) and answers True or False; Directory Sync registers one.
+_directory_sync_states = Hooks()
+register_directory_sync_state = _directory_sync_states.register
+
+
+def directory_sync_enabled(org) -> bool | None:
+    """None when no app offers Directory Sync (the page then shows no card)."""
+    answers = _directory_sync_states.answers(org)
+    return any(answers) if answers else None

@@ -6,7 +6,7 @@ from django.db import connection as db
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from config import sql
-from orgs.models import Membership, Organization
+from orgs.models import DatabasePassword, Membership, Organization, ServiceToken
 
 from .models import SESSION_LIFETIME_DEFAULT, SSOCertificate, SSOConnection, SSOIdentity, SSORemoval, VerifiedDomain
 
@@ -47,8 +47,19 @@ def org_and_connection(slug: str) -> tuple[Organization | None, SSOConnection | 
     return org, connection
 
 
-def sso_connection_of(org: Organization) -> SSOConnection | None:
-    return SSOConnection.objects.filter(org=org).first()
+def sso_connection_of(org: Organization, *, with_certificates: bool = False) -> SSOConnection | None:
+    """The organization's SSO connection; `with_certificates` loads its certificates in the
+    same call (the settings page and the API list them)."""
+    connections = SSOConnection.objects.filter(org=org)
+    if with_certificates:
+        connections = connections.prefetch_related("certificates")
+    return connections.first()
+
+
+def sso_connection_for_slug(slug: str) -> SSOConnection | None:
+    """The SSO connection of the organization with this slug, with the organization; None
+    when there is no such organization or it has none."""
+    return SSOConnection.objects.select_related("org").filter(org__slug=slug).first()
 
 
 def sso_is_enabled(org: Organization) -> bool:
@@ -182,8 +193,6 @@ def tied_to_org(*, org: Organization, user) -> bool:
 def enable_preview(*, org: Organization) -> dict:
     """What enabling SSO would do: who is removed, which administrators stay,
     how many credentials stay active (E1, E2, E7)."""
-    from orgs.models import DatabasePassword, ServiceToken
-
     memberships = Membership.objects.filter(org=org).select_related("user").order_by("user__email")
     removed = memberships.exclude(role=Membership.Role.ADMIN)
     admins = memberships.filter(role=Membership.Role.ADMIN)
@@ -196,6 +205,12 @@ def enable_preview(*, org: Organization) -> dict:
         "active_service_tokens": ServiceToken.objects.filter(org=org, revoked_at__isnull=True).count(),
         "pending_invitations": org.invitations.filter(status="pending").count(),
     }
+
+
+def sso_org_for_slug(slug: str) -> Organization | None:
+    """Home-realm discovery for /sso/ by the organization's slug: that organization when it
+    enforces single sign-on, else None."""
+    return Organization.objects.filter(slug=slug, sso_connection__state=SSOConnection.State.ENABLED).first()
 
 
 def sso_org_for_email(email: str) -> Organization | None:

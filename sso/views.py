@@ -1,9 +1,10 @@
 """The public SAML endpoints (SPEC §3): /sso/, login, ACS, metadata, link
 confirmation. Thin: validation in sso.saml, state changes in sso.services."""
 import logging
+import secrets
 
 from django.contrib.auth import login
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
@@ -12,10 +13,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import normalize_email
 from accounts.views import safe_relative_path
 from config.errors import ServiceError
-from orgs.models import Membership, Organization
+from orgs.models import Organization
+from orgs.selectors import admin_get, member_by_email
 
 from . import limits, saml, selectors, services, sessions, state
-from .models import SSOConnection
 
 log = logging.getLogger(__name__)
 BACKEND = "accounts.backends.IdentityProviderBackend"
@@ -114,9 +115,7 @@ def _test_administrator(org, flow: dict | None):
     (not a test, or removed, demoted or deactivated since)."""
     if flow is None or flow["purpose"] != "test" or not flow.get("started_by"):
         return None
-    membership = (Membership.objects.select_related("user")
-                  .filter(org=org, user_id=flow["started_by"], role=Membership.Role.ADMIN, user__is_active=True)
-                  .first())
+    membership = admin_get(org=org, user_id=flow["started_by"])
     return membership.user if membership else None
 
 
@@ -134,8 +133,8 @@ def sso_start(request):
             org = selectors.sso_org_for_email(normalize_email(query))
             ask_organization = org is None
         else:
-            org = Organization.objects.filter(slug=query.lower()).first()
-        if org is not None and SSOConnection.objects.filter(org=org, state=SSOConnection.State.ENABLED).exists():
+            org = selectors.sso_org_for_slug(query.lower())
+        if org is not None:
             return redirect(f"/sso/{org.slug}/login/?next={next_url or f'/orgs/{org.slug}/'}")
         if not ask_organization:
             error = ("We found no organization with single sign-on for that. Check the spelling, or use your "
@@ -146,16 +145,13 @@ def sso_start(request):
                   status=404 if error else 200)
 
 
-def _start_flow(request, org, connection, *, next_url: str, purpose: str):
-    if purpose == "test" and not Membership.objects.filter(org=org, user_id=request.user.pk,
-                                                           role=Membership.Role.ADMIN).exists():
-        raise PermissionDenied("Only organization administrators can test the connection.")
+def start_flow(request, org, connection, *, next_url: str, purpose: str):
+    """Send the browser to the IdP with an AuthnRequest: a sign-in, or an administrator's
+    test login (purpose "test", started by sso.dashboard.test_connection, admin-only)."""
     certificates = services.connection_certificates(connection)
     browser_secret = request.COOKIES.get(state.STATE_COOKIE) or state.new_browser_secret()
     # The AuthnRequest ID is known only after onelogin builds it; the RelayState is
     # reserved first and the state stored right after, under it.
-    import secrets
-
     placeholder = secrets.token_urlsafe(32)
     url, request_id = saml.authn_request_url(connection, certificates, placeholder)
     relay_state = state.state_create(org_slug=org.slug, request_id=request_id, next_url=next_url,
@@ -175,7 +171,7 @@ def sso_login(request, org_slug):
         return _error(request, status=404, title="Single sign-on is not enabled for this organization.",
                       detail="Sign in with your email and password instead, or ask your administrator.")
     next_url = safe_relative_path(request.GET.get("next", ""), "/")
-    return _start_flow(request, org, connection, next_url=next_url, purpose="login")
+    return start_flow(request, org, connection, next_url=next_url, purpose="login")
 
 
 def _read_post(request):
@@ -260,9 +256,6 @@ def acs(request, org_slug):
 
 def _test_result(request, org, connection, assertion, *, tester=None):
     """Issue item 7: what the IdP sent and what it maps to; nothing changes."""
-    from .selectors import sso_identity_of
-    from accounts.models import User
-
     profile = services.mapped_profile(connection, assertion.name_id, assertion.attributes)
     diagnosis = []
     if not profile["email"]:
@@ -271,10 +264,10 @@ def _test_result(request, org, connection, assertion, *, tester=None):
     # Only this organization's own members are looked into: whether any other address has an
     # account, or an SSO link elsewhere, is not this organization's to learn (its IdP can name
     # any address), so "no account" and "not a member" read the same.
-    user = User.objects.filter(email=profile["email"]).first() if profile["email"] else None
-    member = user is not None and Membership.objects.filter(org=org, user=user, owner_unconfirmed=False).exists()
-    if member:
-        identity = sso_identity_of(user)
+    membership = member_by_email(org=org, email=profile["email"]) if profile["email"] else None
+    if membership is not None:
+        user = membership.user
+        identity = selectors.sso_identity_of(user)
         if identity is not None and identity.org_id != org.pk:
             diagnosis.append(f"{user.email} is linked to another organization's SSO; sign-in would be refused "
                              "if that organization enforces SSO.")
@@ -297,7 +290,7 @@ def metadata(request, org_slug):
     before that, and for a slug nobody has, the same document without it."""
     if len(org_slug) > Organization._meta.get_field("slug").max_length:
         raise Http404("No such organization.")
-    connection = SSOConnection.objects.select_related("org").filter(org__slug=org_slug).first()
+    connection = selectors.sso_connection_for_slug(org_slug)
     certificate = services.sp_key_for(connection.org).certificate_pem if connection is not None else ""
     return HttpResponse(saml.sp_metadata_xml(org_slug, certificate), content_type="application/samlmetadata+xml")
 

@@ -9,6 +9,10 @@ def team_list(*, org: Organization) -> QuerySet[Team]:
     return Team.objects.filter(org=org).annotate(member_count=Count("team_members")).order_by("name", "pk")
 
 
+def team_count(*, org: Organization) -> int:
+    return Team.objects.filter(org=org).count()
+
+
 def team_get(*, org: Organization, team_id) -> Team | None:
     return Team.objects.filter(org=org, pk=team_id).first()
 

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from sso import saml, services
 from sso.models import AttributePreset, SSOConnection
-from sso.selectors import enable_preview, enforcement_summary
+from sso.selectors import enable_preview, enforcement_summary, sso_connection_of
 
 from ..views import OrgScopedAPIView, error_responses
 
@@ -97,7 +97,7 @@ class PreviewSerializer(serializers.Serializer):
 
 
 def sso_state(org) -> dict:
-    connection = SSOConnection.objects.filter(org=org).prefetch_related("certificates").first()
+    connection = sso_connection_of(org, with_certificates=True)
     certs = list(connection.certificates.all()) if connection else []
     summary = enforcement_summary(org=org, connection=connection) if connection else None
     return {

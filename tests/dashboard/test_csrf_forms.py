@@ -1,17 +1,19 @@
-"""CSRF on the Authentication page's actions, the public SSO forms and the account
-forms: without the token a state-changing POST is a 403 that changes nothing; with
-it (the positive control) the same POST goes through. The SAML ACS is the one
-deliberate exception: the IdP's POST is cross-site and carries no token."""
+"""CSRF on the Authentication page's actions (each at its own URL), the public SSO forms
+and the account forms: without the token a state-changing POST is a 403 that changes
+nothing; with it (the positive control) the same POST goes through. The SAML ACS is the
+one deliberate exception: the IdP's POST is cross-site and carries no token."""
 import re
 
 import pytest
 from django.core import mail
 from django.test import Client
+from django.urls import reverse
 
 from accounts.models import User
 from config import outbound
 from orgs.models import AuditEvent, Membership
 from sso import views as sso_views
+from sso.dashboard_urls import urlpatterns as sso_dashboard_urls
 from sso.models import PendingLink, SSOCertificate, SSOConnection, VerifiedDomain
 from sso.services import domain_add, sso_certificate_add, sso_configure, sso_enable, sso_login
 from tests.conftest import PASSWORD, make_user
@@ -65,7 +67,7 @@ def world(org, admin_user, member, idp):
                                idp_sso_url="https://idp.test/sso", certificates=[idp.cert_pem],
                                attribute_preset="okta")
     domain = domain_add(org=org, actor=admin_user, domain="acme.test")
-    return {"org": org, "admin": admin_user, "connection": connection, "domain": domain}
+    return {"org": org, "admin": admin_user, "member": member, "connection": connection, "domain": domain}
 
 
 def snapshot(org):
@@ -105,28 +107,38 @@ def _enable(w):
     sso_enable(org=w["org"], actor=w["admin"])
 
 
-# action → (form data from the world, extra setup so that the action would succeed)
+def _signed_in_through_the_idp(w):
+    """The member has an identity at the IdP to unlink (E15)."""
+    _enable(w)
+    email = w["member"].user.email
+    sso_login(org=w["org"], name_id=email, attributes={"email": [email]})
+
+
+def _member_id(w):
+    return {"membership_id": Membership.objects.get(org=w["org"], user=w["member"].user).pk}
+
+
+# URL name (sso_dashboard) → (form data, the URL's arguments, setup so that the action would succeed)
 ACTIONS = {
     "configure": (lambda w: {"idp_entity_id": "https://idp.next.test/", "idp_sso_url": "https://idp.next.test/sso",
-                             "certificate": _next_cert()}, None),
-    "configure_metadata": (lambda w: {"metadata_xml": _metadata_xml(_next_cert())}, None),
-    "configure_url": (lambda w: {"metadata_url": "https://idp.next.test/metadata"}, None),
-    "add_certificate": (lambda w: {"certificate": _next_cert()}, None),
-    "remove_certificate": (lambda w: {"certificate_id": w["connection"].certificates.first().pk},
+                             "certificate": _next_cert()}, None, None),
+    "configure_metadata": (lambda w: {"metadata_xml": _metadata_xml(_next_cert())}, None, None),
+    "configure_url": (lambda w: {"metadata_url": "https://idp.next.test/metadata"}, None, None),
+    "certificate_add": (lambda w: {"certificate": _next_cert()}, None, None),
+    "certificate_remove": (lambda w: {}, lambda w: {"certificate_id": w["connection"].certificates.first().pk},
                            _add_second_certificate),
-    "enable": (lambda w: {"confirm": "1"}, None),
-    "disable": (lambda w: {}, _enable),
-    "add_domain": (lambda w: {"domain": "acme-csrf.test"}, None),
-    "verify_domain": (lambda w: {"domain_id": w["domain"].pk}, None),
-    "remove_domain": (lambda w: {"domain_id": w["domain"].pk}, None),
-    "session_lifetime": (lambda w: {"session_lifetime_hours": "48"}, None),
+    "enable": (lambda w: {"confirm": "1"}, None, None),
+    "disable": (lambda w: {}, None, _enable),
+    "domain_add": (lambda w: {"domain": "acme-csrf.test"}, None, None),
+    "domain_verify": (lambda w: {}, lambda w: {"domain_id": w["domain"].pk}, None),
+    "domain_remove": (lambda w: {}, lambda w: {"domain_id": w["domain"].pk}, None),
+    "session_lifetime": (lambda w: {"session_lifetime_hours": "48"}, None, None),
+    "identity_unlink": (lambda w: {}, _member_id, _signed_in_through_the_idp),
 }
 
 
 def test_every_dashboard_action_is_covered():
-    from sso.dashboard import ACTIONS as VIEW_ACTIONS
-
-    assert set(ACTIONS) == VIEW_ACTIONS
+    assert set(ACTIONS) == {pattern.name for pattern in sso_dashboard_urls} - {"authentication"}
 
 
 @pytest.mark.parametrize("action", sorted(ACTIONS))
@@ -135,17 +147,19 @@ def test_authentication_page_action_needs_csrf_token(world, action, monkeypatch)
     monkeypatch.setattr("config.outbound.fetch", lambda url, **kwargs: outbound.Response(
         status=200, headers={}, body=_metadata_xml(_next_cert()).encode()))
     monkeypatch.setattr("sso.dns.txt_records", lambda domain, resolver=None: [world["domain"].txt_record])
-    data_for, setup = ACTIONS[action]
+    data_for, arguments_for, setup = ACTIONS[action]
     if setup:
         setup(world)
-    data = {"action": action, **data_for(world)}
+    arguments = arguments_for(world) if arguments_for else {}
+    url = reverse(f"sso_dashboard:{action}", kwargs={"org_slug": "acme", **arguments})
+    data = data_for(world)
     client = csrf_client(world["admin"])
     before = snapshot(world["org"])
 
-    assert_csrf_refused(client.post(PAGE, data))
+    assert_csrf_refused(client.post(url, data))
     assert snapshot(world["org"]) == before
 
-    response = client.post(PAGE, {**data, "csrfmiddlewaretoken": token_from(client, PAGE)})
+    response = client.post(url, {**data, "csrfmiddlewaretoken": token_from(client, PAGE)})
     assert response.status_code == 302, response.content.decode()[:2000]
     assert snapshot(world["org"]) != before
 

@@ -11,7 +11,7 @@ from .conftest import ScimClient, enable_sso
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/organizations/acme/directory-sync"
-PAGE = "/orgs/acme/settings/directory-sync/"
+PAGE = "/orgs/acme/settings/directory-sync/"  # its POST enables Directory Sync
 
 
 def test_api_enable_rotate_patch_disable(admin_client, sso_org):
@@ -61,9 +61,10 @@ def test_page_enable_needs_confirmation_then_shows_token_once(admin_client, sso_
     page = admin_client.get(PAGE)
     assert page.status_code == 200
     assert b"existing teams" in page.content and b"Enable directory sync" in page.content
-    refused = admin_client.post(PAGE, {"action": "enable"})
+    refused = admin_client.post(PAGE, {})
     assert refused.status_code == 400 and not Directory.objects.filter(org=sso_org, enabled=True).exists()
-    response = admin_client.post(PAGE, {"action": "enable", "confirm": "yes"})
+    assert b"existing teams will be deleted" in refused.content
+    response = admin_client.post(PAGE, {"confirm": "yes"})
     assert response.status_code == 200
     token = response.context["secret"]
     assert token.encode() in response.content and b"/scim/v2/acme/" in response.content
@@ -78,17 +79,18 @@ def test_page_enable_needs_confirmation_then_shows_token_once(admin_client, sso_
 
 
 def test_page_rotate_settings_disable(admin_client, sso_org):
-    admin_client.post(PAGE, {"action": "enable", "confirm": "yes"})
-    rotated = admin_client.post(PAGE, {"action": "rotate"}).context["secret"]
+    admin_client.post(PAGE, {"confirm": "yes"})
+    rotated = admin_client.post(PAGE + "rotate-token/").context["secret"]
     assert ScimClient(sso_org, rotated).get("Users").status_code == 200
-    response = admin_client.post(PAGE, {"action": "settings", "manage_roles_via_idp": "on",
-                                        "role_attribute": "gh_role"})
-    assert response.status_code == 302
+    response = admin_client.post(PAGE + "roles/", {"manage_roles_via_idp": "on", "role_attribute": "gh_role"})
+    assert response.status_code == 302 and response["Location"] == PAGE
     directory = Directory.objects.get(org=sso_org)
     assert directory.manage_roles_via_idp and directory.role_attribute == "gh_role"
-    assert admin_client.post(PAGE, {"action": "settings", "role_attribute": "a b"}).status_code == 400
-    assert admin_client.post(PAGE, {"action": "nope"}).status_code == 400
-    assert admin_client.post(PAGE, {"action": "disable"}).status_code == 302
+    refused = admin_client.post(PAGE + "roles/", {"role_attribute": "a b"})
+    assert refused.status_code == 400 and b"letters, digits and underscores" in refused.content
+    assert admin_client.post(PAGE, {"action": "nope"}).status_code == 400  # no confirmation: enables nothing
+    response = admin_client.post(PAGE + "disable/")
+    assert response.status_code == 302 and response["Location"] == PAGE
     assert not Directory.objects.get(org=sso_org).enabled
 
 
@@ -96,7 +98,7 @@ def test_page_is_admin_only_and_org_scoped(member_client, outsider_client, sso_o
     assert member_client.get(PAGE).status_code == 302  # a password session goes through the IdP (E12)
     member_client = sso_client_for(member.user, sso_org)
     assert member_client.get(PAGE).status_code == 403
-    assert member_client.post(PAGE, {"action": "enable", "confirm": "yes"}).status_code == 403
+    assert member_client.post(PAGE, {"confirm": "yes"}).status_code == 403
     assert outsider_client.get(PAGE).status_code == 404
     assert not Directory.objects.filter(org=sso_org, enabled=True).exists()
 
@@ -111,6 +113,29 @@ def test_page_csrf_enforced(admin_user, sso_org):
 
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_user, backend="accounts.backends.EmailBackend")
-    assert client.post(PAGE, {"action": "enable", "confirm": "yes"}).status_code == 403
+    assert client.post(PAGE, {"confirm": "yes"}).status_code == 403
     enable_sso(sso_org)
     assert not Directory.objects.filter(org=sso_org, enabled=True).exists()
+
+
+def test_every_page_action_needs_csrf_token(admin_user, sso_org, directory_token):
+    from django.test import Client
+    from django.urls import reverse
+
+    from orgs.models import AuditEvent
+    from scim.dashboard_urls import urlpatterns
+
+    def state():
+        directory = Directory.objects.get(org=sso_org)
+        return (directory.enabled, directory.manage_roles_via_idp, directory.role_attribute,
+                list(DirectoryToken.objects.filter(org=sso_org).values_list("pk", "revoked_at")),
+                AuditEvent.objects.filter(org=sso_org).count())
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user, backend="accounts.backends.EmailBackend")
+    before = state()
+    for pattern in urlpatterns:
+        url = reverse(f"scim_dashboard:{pattern.name}", kwargs={"org_slug": sso_org.slug})
+        response = client.post(url, {"confirm": "yes", "manage_roles_via_idp": "on", "role_attribute": "gh_role"})
+        assert response.status_code == 403 and b"security token (CSRF)" in response.content, url
+    assert state() == before

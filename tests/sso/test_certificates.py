@@ -88,7 +88,7 @@ def test_a_third_active_certificate_is_refused_and_nothing_changes(two_certifica
 
 def test_a_third_certificate_through_the_page_is_a_409_with_the_reason(two_certificates, org, admin_client):
     before = _fingerprints(two_certificates)
-    response = admin_client.post(PAGE, {"action": "add_certificate", "certificate": _cert_pem("rotation-third")})
+    response = admin_client.post(PAGE + "certificates/add/", {"certificate": _cert_pem("rotation-third")})
     assert response.status_code == 409
     assert "Two certificates are already active; remove the old one first." in response.content.decode()
     assert _fingerprints(two_certificates) == before
@@ -100,7 +100,7 @@ def test_removing_the_last_certificate_is_refused(enabled, org, admin_user, admi
     with pytest.raises(Conflict) as caught:
         sso_certificate_remove(org=org, actor=admin_user, certificate_id=only.pk)
     assert caught.value.code == "last_certificate"
-    response = admin_client.post(PAGE, {"action": "remove_certificate", "certificate_id": only.pk})
+    response = admin_client.post(f"{PAGE}certificates/{only.pk}/remove/")
     assert response.status_code == 409
     assert "The last signing certificate cannot be removed" in response.content.decode()
     assert SSOCertificate.objects.filter(pk=only.pk).exists()
@@ -109,8 +109,8 @@ def test_removing_the_last_certificate_is_refused(enabled, org, admin_user, admi
 
 def test_removing_one_of_two_then_its_key_is_refused(two_certificates, idp, org, admin_client):
     old = two_certificates.certificates.get(sha256_fingerprint=parse_certificate(idp.cert_pem)["sha256_fingerprint"])
-    response = admin_client.post(PAGE, {"action": "remove_certificate", "certificate_id": old.pk})
-    assert response.status_code == 302
+    response = admin_client.post(f"{PAGE}certificates/{old.pk}/remove/")
+    assert response.status_code == 302 and response["Location"] == PAGE
     assert not SSOCertificate.objects.filter(pk=old.pk).exists()
     assert two_certificates.certificates.count() == 1
     event = AuditEvent.objects.get(org=org, event=SSOEvents.CERTIFICATE_REMOVED)

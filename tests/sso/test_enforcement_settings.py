@@ -16,6 +16,7 @@ from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 AUTH_PAGE = "/orgs/acme/settings/authentication/"
+LIFETIME = AUTH_PAGE + "session-lifetime/"
 API = "/api/v1/organizations/acme/sso"
 
 
@@ -156,7 +157,7 @@ def test_page_without_sso_configured_has_no_sessions_card(admin_client, org):
 
 
 def test_admin_changes_the_lifetime(admin_client, org, admin_user, connection):
-    response = admin_client.post(AUTH_PAGE, {"action": "session_lifetime", "session_lifetime_hours": "720"})
+    response = admin_client.post(LIFETIME, {"session_lifetime_hours": "720"})
     assert response.status_code == 302
     assert _lifetime(org) == timedelta(days=30)
     assert _configured_events(org).last().new["session_lifetime_seconds"] == 30 * 86_400
@@ -164,14 +165,14 @@ def test_admin_changes_the_lifetime(admin_client, org, admin_user, connection):
 
 
 def test_admin_changes_the_lifetime_while_enabled(admin_client, org, admin_user, enabled):
-    response = admin_client.post(AUTH_PAGE, {"action": "session_lifetime", "session_lifetime_hours": "1"})
+    response = admin_client.post(LIFETIME, {"session_lifetime_hours": "1"})
     assert response.status_code == 302
     assert _lifetime(org) == timedelta(hours=1)
 
 
 @pytest.mark.parametrize("hours", ["0", "721", "abc", "", "1.5", "99999999999999999999999"])
 def test_bad_lifetime_is_refused_with_a_message(admin_client, org, connection, hours):
-    response = admin_client.post(AUTH_PAGE, {"action": "session_lifetime", "session_lifetime_hours": hours})
+    response = admin_client.post(LIFETIME, {"session_lifetime_hours": hours})
     assert response.status_code == 400
     assert "whole hours, 1 to 720" in response.content.decode()
     assert _lifetime(org) == timedelta(hours=24)
@@ -181,7 +182,7 @@ def test_member_cannot_change_the_lifetime(member_client, org, member, connectio
     page = member_client.get(AUTH_PAGE).content.decode()
     assert "SSO session lifetime:</strong> 24 hours" in page
     assert 'name="session_lifetime_hours"' not in page
-    response = member_client.post(AUTH_PAGE, {"action": "session_lifetime", "session_lifetime_hours": "2"})
+    response = member_client.post(LIFETIME, {"session_lifetime_hours": "2"})
     assert response.status_code == 403
     assert _lifetime(org) == timedelta(hours=24)
 

@@ -15,6 +15,7 @@ from sso.models import SSOConnection
 pytestmark = pytest.mark.django_db
 URL = "https://idp.test/metadata"
 PAGE = "/orgs/acme/settings/authentication/"
+CONFIGURE_URL = PAGE + "idp/metadata-url/"
 PLAN_REFUSAL = "Single sign-on is not included in Acme's Scaler plan."
 
 
@@ -100,10 +101,11 @@ def test_api_fetches_nothing_without_sso_in_the_plan(admin_client, org, fetches,
 
 
 def test_dashboard_fetches_nothing_without_sso_in_the_plan(admin_client, org, fetches):
+    assert f'action="{CONFIGURE_URL}"' in admin_client.get(PAGE).content.decode()  # the form, while SSO is in the plan
     without_sso_in_plan(org)
     page = admin_client.get(PAGE).content.decode()
-    assert 'data-testid="metadata-url-plan"' in page and 'value="configure_url"' not in page
-    response = admin_client.post(PAGE, {"action": "configure_url", "metadata_url": URL})
+    assert 'data-testid="metadata-url-plan"' in page and f'action="{CONFIGURE_URL}"' not in page
+    response = admin_client.post(CONFIGURE_URL, {"metadata_url": URL})
     assert response.status_code == 403
     assert PLAN_REFUSAL in html.unescape(response.content.decode())
     assert fetches == [] and not SSOConnection.objects.filter(org=org).exists()
@@ -135,8 +137,8 @@ def test_api_answers_429_with_retry_after_past_the_organizations_limit(admin_cli
 
 def test_dashboard_shows_the_limit_with_retry_after(admin_client, org, fetches, limit, settings):
     settings.OUTBOUND_FETCHES_PER_ORG = 1
-    assert admin_client.post(PAGE, {"action": "configure_url", "metadata_url": URL}).status_code == 302
-    refused = admin_client.post(PAGE, {"action": "configure_url", "metadata_url": URL})
+    assert admin_client.post(CONFIGURE_URL, {"metadata_url": URL}).status_code == 302
+    refused = admin_client.post(CONFIGURE_URL, {"metadata_url": URL})
     assert refused.status_code == 429 and 1 <= int(refused["Retry-After"]) <= 600
     assert "Acme has reached its limit of 1 fetch from other servers every 10 minutes." in html.unescape(
         refused.content.decode())

@@ -20,6 +20,7 @@ from .conftest import post_acs, start_login, verify_domain_now
 
 pytestmark = pytest.mark.django_db
 AUTH_PAGE = "/orgs/acme/settings/authentication/"
+ENABLE, DISABLE, CONFIGURE = (AUTH_PAGE + "enable/", AUTH_PAGE + "disable/", AUTH_PAGE + "idp/")
 
 
 def _members(org, n, prefix="m"):
@@ -54,8 +55,8 @@ def test_E1_enable_through_http_shows_progress(admin_client, org, connection, me
     page = admin_client.get(AUTH_PAGE)
     assert page.status_code == 200 and b"removes 1 non-admin member" in page.content
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(AUTH_PAGE, {"action": "enable", "confirm": "1"})
-    assert response.status_code == 302
+        response = admin_client.post(ENABLE, {"confirm": "1"})
+    assert response.status_code == 302 and response["Location"] == AUTH_PAGE
     assert not Membership.objects.filter(org=org, user=member.user).exists()
     page = admin_client.get(AUTH_PAGE)
     assert b"Removing non-admin members: 1 of 1 (100%)" in page.content
@@ -321,9 +322,9 @@ def test_E9_email_linked_to_one_sso_org_only(client, org, other_org, enabled, id
 
 
 def test_E10_only_admins_enable_configure_disable(member_client, org, member, connection):
-    for data in ({"action": "enable", "confirm": "1"}, {"action": "disable"},
-                 {"action": "configure", "idp_entity_id": "x", "idp_sso_url": "https://x.test/"}):
-        assert member_client.post(AUTH_PAGE, data).status_code == 403
+    for url, data in ((ENABLE, {"confirm": "1"}), (DISABLE, {}),
+                      (CONFIGURE, {"idp_entity_id": "x", "idp_sso_url": "https://x.test/"})):
+        assert member_client.post(url, data).status_code == 403
     connection.refresh_from_db()
     assert connection.state == "configured" and connection.idp_entity_id != "x"
     assert member_client.get(AUTH_PAGE).status_code == 200
@@ -331,14 +332,14 @@ def test_E10_only_admins_enable_configure_disable(member_client, org, member, co
 
 def test_E10_other_org_cannot_see_or_change(outsider_client, org, connection):
     assert outsider_client.get(AUTH_PAGE).status_code == 404
-    assert outsider_client.post(AUTH_PAGE, {"action": "enable", "confirm": "1"}).status_code == 404
+    assert outsider_client.post(ENABLE, {"confirm": "1"}).status_code == 404
     assert outsider_client.get("/sso/acme/test/").status_code == 404
     connection.refresh_from_db()
     assert connection.state == "configured"
 
 
 def test_enable_refused_without_plan_or_configuration(admin_client, org, admin_user):
-    response = admin_client.post(AUTH_PAGE, {"action": "enable", "confirm": "1"})
+    response = admin_client.post(ENABLE, {"confirm": "1"})
     assert response.status_code == 409
     org.plan = "scaler"
     org.save()
@@ -346,7 +347,7 @@ def test_enable_refused_without_plan_or_configuration(admin_client, org, admin_u
 
 
 def test_enable_needs_confirmation(admin_client, org, connection):
-    response = admin_client.post(AUTH_PAGE, {"action": "enable"})
+    response = admin_client.post(ENABLE, {})
     assert response.status_code == 400
     connection.refresh_from_db()
     assert connection.state == "configured"
@@ -354,12 +355,12 @@ def test_enable_needs_confirmation(admin_client, org, connection):
 
 def test_bad_configuration_input_changes_nothing(admin_client, org, connection):
     before = (connection.idp_entity_id, connection.idp_sso_url)
-    for data in ({"action": "configure", "idp_entity_id": "", "idp_sso_url": "nope"},
-                 {"action": "configure_metadata", "metadata_xml": "<not xml"},
-                 {"action": "configure_url", "metadata_url": "http://127.0.0.1/metadata"},
-                 {"action": "add_certificate", "certificate": "garbage"},
-                 {"action": "bogus"}):
-        response = admin_client.post(AUTH_PAGE, data)
+    for url, data in ((CONFIGURE, {"idp_entity_id": "", "idp_sso_url": "nope"}),
+                      (AUTH_PAGE + "idp/metadata/", {"metadata_xml": "<not xml"}),
+                      (AUTH_PAGE + "idp/metadata-url/", {"metadata_url": "http://127.0.0.1/metadata"}),
+                      (AUTH_PAGE + "certificates/add/", {"certificate": "garbage"}),
+                      (AUTH_PAGE, {"action": "bogus"})):  # the page itself takes no POST
+        response = admin_client.post(url, data)
         assert 400 <= response.status_code < 500, data
     connection.refresh_from_db()
     assert (connection.idp_entity_id, connection.idp_sso_url) == before
@@ -372,8 +373,8 @@ def test_D1_disable_lets_users_sign_in_with_their_password_again(client, admin_c
     sso_login(org=org, name_id="ada@acme.test", attributes={"email": ["ada@acme.test"]})
     assert client.post("/accounts/login/", {"username": "ada@acme.test", "password": PASSWORD}).status_code == 200
     # E12: after her first IdP sign-in, her old password session no longer reaches the organization.
-    assert admin_client.post(AUTH_PAGE, {"action": "disable"}).status_code == 403
-    assert sso_client_for(admin_user, org).post(AUTH_PAGE, {"action": "disable"}).status_code == 302
+    assert admin_client.post(DISABLE).status_code == 403
+    assert sso_client_for(admin_user, org).post(DISABLE).status_code == 302
     assert client.post("/accounts/login/", {"username": "ada@acme.test", "password": PASSWORD}).status_code == 302
 
 
