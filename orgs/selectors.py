@@ -24,12 +24,6 @@ def _with_access(memberships: QuerySet[Membership]) -> QuerySet[Membership]:
     return memberships if blocked is None else memberships.exclude(blocked)
 
 
-def membership_of(user, org: Organization) -> Membership | None:
-    if user is None or not user.is_authenticated:
-        return None
-    return Membership.objects.filter(org=org, user=user).first()
-
-
 def membership_for_slug(user, slug: str) -> Membership | None:
     """The caller's membership in the organization `slug`, with the organization; None when not a member
     (the edges answer 404 then, so an outsider cannot tell the organization exists). A membership
@@ -86,10 +80,6 @@ def admin_get(*, org: Organization, user_id) -> Membership | None:
     """This account's membership when it is an active administrator of the organization, with the user."""
     return (Membership.objects.select_related("user")
             .filter(org=org, user_id=user_id, role=Membership.Role.ADMIN, user__is_active=True).first())
-
-
-def admin_count(*, org: Organization) -> int:
-    return Membership.objects.filter(org=org, role=Membership.Role.ADMIN).count()
 
 
 def invitation_list(*, org: Organization, status: str | None = Invitation.Status.PENDING) -> QuerySet[Invitation]:

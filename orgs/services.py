@@ -302,7 +302,7 @@ def invitation_create(*, org: Organization, email: str, role: str = Role.MEMBER,
     return invitation, token
 
 
-def _locked_pending_invitation(org: Organization, invitation: Invitation) -> Invitation:
+def _locked_invitation(org: Organization, invitation: Invitation) -> Invitation:
     try:
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk, org=org)
     except Invitation.DoesNotExist:
@@ -316,7 +316,7 @@ def invitation_resend(*, org: Organization, invitation: Invitation, actor: User 
     blocked = invitation_block_reason(org)
     if blocked:
         raise NotAllowed(blocked, code="invitations_disabled")
-    invitation = _locked_pending_invitation(org, invitation)
+    invitation = _locked_invitation(org, invitation)
     if invitation.status != Invitation.Status.PENDING:
         raise Conflict(f"This invitation is {invitation.status}; only a pending one can be re-sent.",
                        code="invitation_not_pending")
@@ -333,7 +333,7 @@ def invitation_resend(*, org: Organization, invitation: Invitation, actor: User 
 @transaction.atomic
 def invitation_revoke(*, org: Organization, invitation: Invitation, actor: User | None,
                       reason: str = "revoked") -> Invitation:
-    invitation = _locked_pending_invitation(org, invitation)
+    invitation = _locked_invitation(org, invitation)
     if invitation.status != Invitation.Status.PENDING:
         return invitation
     invitation.status = Invitation.Status.REVOKED

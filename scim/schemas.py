@@ -4,10 +4,7 @@ from django.conf import settings
 
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
-ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 LIST_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-SEARCH_URN = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 SPC_URN = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RESOURCE_TYPE_URN = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 SCHEMA_URN = "urn:ietf:params:scim:schemas:core:2.0:Schema"

@@ -19,13 +19,5 @@ def dnspython_txt(domain: str) -> list[str]:
     return values
 
 
-_default_resolver: TxtResolver = dnspython_txt
-
-
-def set_default_resolver(resolver: TxtResolver | None) -> None:
-    global _default_resolver
-    _default_resolver = resolver or dnspython_txt
-
-
 def txt_records(domain: str, *, resolver: TxtResolver | None = None) -> list[str]:
-    return list((resolver or _default_resolver)(domain))
+    return list((resolver or dnspython_txt)(domain))

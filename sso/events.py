@@ -9,7 +9,6 @@ class SSOEvents:
     CERTIFICATE_REMOVED = "sso.certificate_removed"
     ENABLED = "sso.enabled"
     DISABLED = "sso.disabled"
-    REMOVAL_STARTED = "sso.removal_started"
     REMOVAL_FINISHED = "sso.removal_finished"
     LOGIN = "sso.login"
     LOGIN_REJECTED = "sso.login_rejected"

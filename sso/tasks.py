@@ -40,9 +40,8 @@ def _send_removal_email(org: Organization, user: User) -> None:
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_removal_emails(org_id: int, user_ids: list | None = None) -> int:
-    """Email every removed member of this organization not told yet (the SSORemoval
-    outbox); `user_ids` is accepted from older queued messages and not needed."""
+def send_removal_emails(org_id: int) -> int:
+    """Email every removed member of this organization not told yet (the SSORemoval outbox)."""
     from .services import sso_removal_notify
 
     org = Organization.objects.filter(pk=org_id).first()
