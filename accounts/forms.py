@@ -6,7 +6,7 @@ from django.utils.html import strip_tags
 from .models import User, normalize_email
 from .policy import password_signin_refusal
 from .services import user_email_link_send
-from .tokens import CLAIM
+from .tokens import EmailLinkPurpose
 
 
 class SignInForm(AuthenticationForm):
@@ -78,7 +78,7 @@ class ResetForm(PasswordResetForm):
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
                   html_email_template_name=None):
         if not context["user"].claimed:
-            user_email_link_send(user=context["user"], purpose=CLAIM)
+            user_email_link_send(user=context["user"], purpose=EmailLinkPurpose.CLAIM)
             return
         refusal = password_signin_refusal(context["user"])
         if refusal:

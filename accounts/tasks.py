@@ -7,11 +7,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from .models import User
-from .tokens import CLAIM, VERIFY, email_link_token, email_link_wanted
+from .tokens import EmailLinkPurpose, email_link_token, email_link_wanted
 
 _EMAILS = {
-    VERIFY: ("accounts:verify_email_confirm", "accounts/email/verify_email"),
-    CLAIM: ("accounts:claim", "accounts/email/claim"),
+    EmailLinkPurpose.VERIFY: ("accounts:verify_email_confirm", "accounts/email/verify_email"),
+    EmailLinkPurpose.CLAIM: ("accounts:claim", "accounts/email/claim"),
 }
 
 

@@ -8,6 +8,7 @@ once the address changes; it expires after EMAIL_LINK_TTL_DAYS. Each purpose has
 own salt: a verification link never claims.
 """
 from datetime import timedelta
+from enum import StrEnum
 
 from django.conf import settings
 from django.core import signing
@@ -15,15 +16,15 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .models import User
 
-VERIFY = "verify"
-CLAIM = "claim"
-PURPOSES = (VERIFY, CLAIM)
+class EmailLinkPurpose(StrEnum):
+    """What a link does; its value is in the token's salt and the email task's arguments."""
+
+    VERIFY = "verify"
+    CLAIM = "claim"
 
 
 def _salt(purpose: str) -> str:
-    if purpose not in PURPOSES:
-        raise ValueError(f"unknown email link purpose {purpose!r}")
-    return f"accounts.email_link.{purpose}"
+    return f"accounts.email_link.{EmailLinkPurpose(purpose)}"  # ValueError for any other purpose
 
 
 def _state(user: User, purpose: str) -> str:
@@ -35,7 +36,7 @@ def email_link_wanted(user: User, purpose: str) -> bool:
     """A verification link only for a claimed account whose address is not verified yet
     (an unclaimed one is claimed instead: verifying it would keep the stranger's ties);
     a claim link only for an unclaimed account."""
-    if purpose == VERIFY:
+    if purpose == EmailLinkPurpose.VERIFY:
         return user.claimed and user.email_verified_at is None
     return not user.claimed
 

@@ -16,7 +16,7 @@ from .forms import ResetForm, SignInForm, SignUpForm
 from .models import normalize_email
 from .policy import password_signin_refusal, sign_out_redirect, signup_invitation
 from .services import user_claim, user_create, user_email_link_send, user_verify_email
-from .tokens import CLAIM, VERIFY, email_link_user
+from .tokens import EmailLinkPurpose, email_link_user
 
 
 def safe_relative_path(target: str, fallback: str = "/") -> str:
@@ -59,7 +59,7 @@ def signup(request):
         if form.account_to_claim is not None:
             # E14: an account an organization's IdP or directory made for this address is
             # not made again: its owner claims it through the link mailed to the address.
-            user_email_link_send(user=form.account_to_claim, purpose=CLAIM)
+            user_email_link_send(user=form.account_to_claim, purpose=EmailLinkPurpose.CLAIM)
             return render(request, "accounts/check_email.html", {"email": form.cleaned_data["email"]})
         # A valid invitation for exactly this address reached its mailbox: it proves the
         # address as well as our own link would, so the invitee can accept at once.
@@ -75,7 +75,7 @@ def signup(request):
         messages.success(request, "Welcome to Gatehouse.")
         if invited:
             return redirect(safe_next(request, "/"))
-        user_email_link_send(user=user, purpose=VERIFY, next_path=safe_next(request, ""))
+        user_email_link_send(user=user, purpose=EmailLinkPurpose.VERIFY, next_path=safe_next(request, ""))
         return redirect(_with_next(reverse("accounts:verify_email"), safe_next(request, "")))
     return render(request, "accounts/signup.html", {"form": form, "next": safe_next(request, ""),
                                                     "invitation": invitation})
@@ -93,7 +93,7 @@ def verify_email(request):
     next_path = safe_next(request, "")
     user = request.user
     if request.method == "POST":
-        if user_email_link_send(user=user, purpose=VERIFY, next_path=next_path):
+        if user_email_link_send(user=user, purpose=EmailLinkPurpose.VERIFY, next_path=next_path):
             messages.success(request, f"We sent a new verification link to {user.email}.")
         elif user.claimed and user.email_verified_at is None:
             messages.info(request, "We sent a link a moment ago; check your inbox, or ask again in a minute.")
@@ -113,7 +113,7 @@ def _email_link(request, token: str, purpose: str):
 def verify_email_confirm(request, token: str):
     """The verification link. A GET only shows a button (mail scanners fetch links); the
     POST verifies, whoever is signed in: holding the link proves the mailbox."""
-    user, invalid = _email_link(request, token, VERIFY)
+    user, invalid = _email_link(request, token, EmailLinkPurpose.VERIFY)
     if invalid:
         return invalid
     next_path = safe_next(request, "")
@@ -121,21 +121,22 @@ def verify_email_confirm(request, token: str):
         user_verify_email(user=user)
         messages.success(request, f"Your email address {user.email} is verified.")
         return redirect(next_path or "/")
-    return render(request, "accounts/email_link.html", {"purpose": VERIFY, "email": user.email, "next": next_path})
+    return render(request, "accounts/email_link.html",
+                  {"purpose": EmailLinkPurpose.VERIFY, "email": user.email, "next": next_path})
 
 
 @require_http_methods(["GET", "POST"])
 def claim(request, token: str):
     """The claim link (E14). A GET says what claiming does; the POST claims (every tie made
     before ends) and continues to the set-password form, as a password reset link does."""
-    user, invalid = _email_link(request, token, CLAIM)
+    user, invalid = _email_link(request, token, EmailLinkPurpose.CLAIM)
     if invalid:
         return invalid
     if request.method == "POST":
         user = user_claim(user=user)
         return redirect("accounts:password_reset_confirm", uidb64=urlsafe_base64_encode(force_bytes(user.pk)),
                         token=default_token_generator.make_token(user))
-    return render(request, "accounts/email_link.html", {"purpose": CLAIM, "email": user.email})
+    return render(request, "accounts/email_link.html", {"purpose": EmailLinkPurpose.CLAIM, "email": user.email})
 
 
 class PasswordResetView(auth_views.PasswordResetView):

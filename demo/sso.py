@@ -2,7 +2,7 @@
 from django.conf import settings
 
 from sso import test_idp
-from sso.models import SSOConnection
+from sso.models import AttributePreset, SSOConnection
 from sso.services import sso_configure
 
 
@@ -10,7 +10,7 @@ def configure_test_idp(*, org, admins: list, members: list, stdout) -> None:
     _, cert_pem = test_idp.keypair()
     actor = admins[0] if admins else None
     sso_configure(org=org, actor=actor, idp_entity_id=test_idp.entity_id(), idp_sso_url=test_idp.sso_url(),
-                  idp_slo_url=test_idp.slo_url(), certificates=[cert_pem], attribute_preset="okta",
+                  idp_slo_url=test_idp.slo_url(), certificates=[cert_pem], attribute_preset=AttributePreset.OKTA,
                   allow_idp_initiated=True)
     state = SSOConnection.objects.get(org=org).get_state_display()
     enabled_note = "" if getattr(settings, "SAML_TEST_IDP", False) else (

@@ -107,6 +107,11 @@ class Invitation(TimestampedModel):
         ACCEPTED = "accepted"
         REVOKED = "revoked"
 
+    class RevokeReason(models.TextChoices):
+        REVOKED = "revoked", "Revoked by an administrator"
+        EXPIRED = "expired", "Expired and replaced by a new invitation"
+        SSO_ENABLED = "sso_enabled", "Single sign-on was enabled"
+
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField(max_length=254)
     role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
@@ -115,7 +120,7 @@ class Invitation(TimestampedModel):
     expires_at = models.DateTimeField()
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    revoke_reason = models.CharField(max_length=40, blank=True)
+    revoke_reason = models.CharField(max_length=40, blank=True, choices=RevokeReason.choices)
 
     class Meta:
         constraints = [

@@ -288,7 +288,7 @@ def invitation_create(*, org: Organization, email: str, role: str = Role.MEMBER,
         raise Conflict(f"{email} is already a member of this organization.", code="already_member")
     pending = Invitation.objects.select_for_update().filter(org=org, email=email, status=Invitation.Status.PENDING).first()
     if pending is not None and pending.is_expired:
-        invitation_revoke(org=org, invitation=pending, actor=actor, reason="expired")
+        invitation_revoke(org=org, invitation=pending, actor=actor, reason=Invitation.RevokeReason.EXPIRED)
     elif pending is not None:
         raise Conflict(f"{email} already has a pending invitation; re-send it instead.", code="already_invited")
     token = new_secret("ghi")
@@ -332,7 +332,7 @@ def invitation_resend(*, org: Organization, invitation: Invitation, actor: User 
 
 @transaction.atomic
 def invitation_revoke(*, org: Organization, invitation: Invitation, actor: User | None,
-                      reason: str = "revoked") -> Invitation:
+                      reason: Invitation.RevokeReason = Invitation.RevokeReason.REVOKED) -> Invitation:
     invitation = _locked_invitation(org, invitation)
     if invitation.status != Invitation.Status.PENDING:
         return invitation
@@ -345,7 +345,7 @@ def invitation_revoke(*, org: Organization, invitation: Invitation, actor: User 
 
 
 @transaction.atomic
-def invitation_revoke_all(*, org: Organization, actor: User | None, reason: str) -> int:
+def invitation_revoke_all(*, org: Organization, actor: User | None, reason: Invitation.RevokeReason) -> int:
     pending = list(Invitation.objects.select_for_update().filter(org=org, status=Invitation.Status.PENDING))
     for invitation in pending:
         invitation_revoke(org=org, invitation=invitation, actor=actor, reason=reason)

@@ -6,6 +6,8 @@ attributes they do not know (a filter on an unknown attribute would then match
 everything) and produce SQL over every tenant. An attribute or operator we do not
 support is a 400 invalidFilter, never a silent widening.
 """
+from enum import StrEnum
+
 from django.db.models import Q
 from scim2_filter_parser import ast as scim_ast
 from scim2_filter_parser.lexer import SCIMLexer
@@ -17,25 +19,35 @@ USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
 MAX_FILTER_LENGTH = 2000
 
-# (attribute, sub-attribute) → (model field, kind). Kinds: "ci" = case-insensitive
-# string stored lowercased; "cs" = case-exact string; "bool"; "id".
+
+class Kind(StrEnum):
+    """How a filterable attribute's field compares."""
+
+    CI = "ci"  # case-insensitive string, stored lowercased
+    CI_EXACT = "ci_exact"  # case-insensitive string, stored as sent
+    CS = "cs"  # case-exact string
+    BOOL = "bool"
+    ID = "id"
+
+
+# (attribute, sub-attribute) → (model field, kind).
 USER_ATTRIBUTES = {
-    ("username", None): ("user_name", "ci"),
-    ("externalid", None): ("external_id", "cs"),
-    ("id", None): ("pk", "id"),
-    ("emails", "value"): ("email", "ci"),
-    ("emails", None): ("email", "ci"),
-    ("displayname", None): ("display_name", "ci_exact"),
-    ("name", "givenname"): ("given_name", "cs"),
-    ("name", "familyname"): ("family_name", "cs"),
-    ("active", None): ("active", "bool"),
+    ("username", None): ("user_name", Kind.CI),
+    ("externalid", None): ("external_id", Kind.CS),
+    ("id", None): ("pk", Kind.ID),
+    ("emails", "value"): ("email", Kind.CI),
+    ("emails", None): ("email", Kind.CI),
+    ("displayname", None): ("display_name", Kind.CI_EXACT),
+    ("name", "givenname"): ("given_name", Kind.CS),
+    ("name", "familyname"): ("family_name", Kind.CS),
+    ("active", None): ("active", Kind.BOOL),
 }
 GROUP_ATTRIBUTES = {
-    ("displayname", None): ("display_name", "ci_exact"),
-    ("externalid", None): ("external_id", "cs"),
-    ("id", None): ("pk", "id"),
-    ("members", "value"): ("members__directory_user_id", "id"),
-    ("members", None): ("members__directory_user_id", "id"),
+    ("displayname", None): ("display_name", Kind.CI_EXACT),
+    ("externalid", None): ("external_id", Kind.CS),
+    ("id", None): ("pk", Kind.ID),
+    ("members", "value"): ("members__directory_user_id", Kind.ID),
+    ("members", None): ("members__directory_user_id", Kind.ID),
 }
 
 _STRING_OPS = {"eq": "exact", "co": "contains", "sw": "startswith", "ew": "endswith"}
@@ -86,17 +98,17 @@ class _Builder:
     def _compare(self, path, op, value):
         field, kind = self._field(path)
         if op == "pr":
-            if kind in ("bool", "id"):
+            if kind in (Kind.BOOL, Kind.ID):
                 return Q(**{f"{field}__isnull": False})
             return ~Q(**{field: ""})
         if value is None:
             raise _invalid("A comparison needs a value.")
-        if kind == "bool":
+        if kind == Kind.BOOL:
             if op not in ("eq", "ne") or str(value).lower() not in ("true", "false"):
                 raise _invalid("Boolean attributes support eq and ne with true or false.")
             query = Q(**{field: str(value).lower() == "true"})
             return ~query if op == "ne" else query
-        if kind == "id":
+        if kind == Kind.ID:
             if op not in ("eq", "ne"):
                 raise _invalid("Identifiers support eq and ne only.")
             try:
@@ -116,10 +128,10 @@ class _Builder:
     @staticmethod
     def _string(field, kind, op, value):
         lookup = _STRING_OPS[op]
-        if kind == "ci":
+        if kind == Kind.CI:
             # Stored lowercased: an exact, index-friendly comparison.
             return Q(**{f"{field}__{lookup}": value.lower()})
-        if kind == "ci_exact":
+        if kind == Kind.CI_EXACT:
             return Q(**{f"{field}__i{lookup}": value})
         return Q(**{f"{field}__{lookup}": value})
 

@@ -2,6 +2,8 @@
 ResourceTypes and Schemas. Endpoints are relative to the organization's base URL."""
 from django.conf import settings
 
+from orgs.models import Membership
+
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
 LIST_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -9,7 +11,7 @@ SPC_URN = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RESOURCE_TYPE_URN = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 SCHEMA_URN = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 
-ROLE_VALUES = ["member", "admin"]
+ROLE_VALUES = [Membership.Role.MEMBER.value, Membership.Role.ADMIN.value]
 
 
 def max_results() -> int:

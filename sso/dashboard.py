@@ -18,7 +18,7 @@ from config.errors import ServiceError
 from orgs.access import org_view
 from orgs.selectors import member_get
 
-from . import saml, services
+from . import saml, services, state
 from .forms import (
     CertificateForm,
     DomainForm,
@@ -130,7 +130,7 @@ def test_connection(request):
     if connection is None:
         messages.error(request, "Configure your identity provider first.")
         return redirect("sso_dashboard:authentication", org_slug=request.org.slug)
-    return start_flow(request, request.org, connection, next_url="/", purpose="test")
+    return start_flow(request, request.org, connection, next_url="/", purpose=state.Purpose.TEST)
 
 
 @org_view(admin=True)

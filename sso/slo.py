@@ -58,8 +58,8 @@ def sign_out_redirect(request):
         url, request_id = saml.logout_request_url(
             connection, services.connection_certificates(connection), _sp_key(connection.org),
             name_id=binding["name_id"], session_index=binding.get("index") or None, relay_state=relay_state)
-        state.state_create(org_slug=connection.org.slug, request_id=request_id, next_url="", purpose="logout",
-                           browser_secret=browser_secret, relay_state=relay_state)
+        state.state_create(org_slug=connection.org.slug, request_id=request_id, next_url="",
+                           purpose=state.Purpose.LOGOUT, browser_secret=browser_secret, relay_state=relay_state)
     except Exception:  # noqa: BLE001 — the local sign-out goes on whatever happened
         log.exception("Single logout could not start for organization %s", org_id)
         return None
@@ -109,7 +109,7 @@ def sls(request, org_slug):
 def _logout_response(request, org, connection, valid: saml.ValidLogout):
     """The IdP's answer to our LogoutRequest: the Gatehouse session already ended."""
     flow = state.state_peek(valid.relay_state)
-    if (flow is None or flow.get("purpose") != "logout" or flow.get("request_id") != valid.in_response_to
+    if (flow is None or flow.get("purpose") != state.Purpose.LOGOUT or flow.get("request_id") != valid.in_response_to
             or state.state_consume(valid.relay_state, org_slug=org.slug,
                                    browser_secret=request.COOKIES.get(state.STATE_COOKIE)) is None):
         return _reject(request, org, connection, "unknown_in_response_to",

@@ -27,6 +27,7 @@ import hashlib
 import itertools
 import secrets
 from datetime import datetime, timedelta, timezone as dt_timezone
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.cache import cache
@@ -47,6 +48,15 @@ MIN_REPLAY_SECONDS = 10 * 60
 PRUNE_EVERY = 100
 PRUNE_BATCH = 500
 _first_uses = itertools.count(1)
+
+
+class Purpose(StrEnum):
+    """What a stored state is for: a sign-in, an administrator's test of the connection
+    (its result is shown, nobody is signed in), or a single logout this SP started."""
+
+    LOGIN = "login"
+    TEST = "test"
+    LOGOUT = "logout"
 
 
 class StateUnavailable(ServiceUnavailable):
@@ -73,7 +83,7 @@ def new_relay_state() -> str:
     return secrets.token_urlsafe(32)
 
 
-def state_create(*, org_slug: str, request_id: str, next_url: str, purpose: str = "login",
+def state_create(*, org_slug: str, request_id: str, next_url: str, purpose: Purpose = Purpose.LOGIN,
                  browser_secret: str, started_by: int | None = None, relay_state: str | None = None) -> str:
     """Store a login's (or a logout's) state; returns the RelayState value to send to the IdP.
     `started_by`: the administrator who started a test login (the IdP's POST carries
@@ -82,7 +92,7 @@ def state_create(*, org_slug: str, request_id: str, next_url: str, purpose: str 
     relay_state = relay_state or new_relay_state()
     _cache(
         "set", _STATE_PREFIX + _hash(relay_state),
-        {"org": org_slug, "request_id": request_id, "next": next_url, "purpose": purpose,
+        {"org": org_slug, "request_id": request_id, "next": next_url, "purpose": Purpose(purpose).value,
          "browser": _hash(browser_secret), "started_by": started_by},
         timeout=STATE_TTL_SECONDS,
     )

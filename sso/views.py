@@ -60,7 +60,7 @@ def _reject(request, org, connection, code: str, reason: str, *, status: int = 4
                 return response
         return _error(request, status=status, org=org)
     services.record_rejection(org=org, code=code, reason=reason,
-                              extra={"purpose": "test", "tested_by": tester.email})
+                              extra={"purpose": state.Purpose.TEST, "tested_by": tester.email})
     return render(request, "sso/test_result.html", {
         "org": org, "connection": connection, "failure": {
             "code": code, "reason": reason, "hints": _failure_hints(org, connection, code),
@@ -113,7 +113,7 @@ def _failure_hints(org, connection, code: str) -> list[str]:
 def _test_administrator(org, flow: dict | None):
     """For a test login's state: the administrator of `org` who started it, or None
     (not a test, or removed, demoted or deactivated since)."""
-    if flow is None or flow["purpose"] != "test" or not flow.get("started_by"):
+    if flow is None or flow["purpose"] != state.Purpose.TEST or not flow.get("started_by"):
         return None
     membership = admin_get(org=org, user_id=flow["started_by"])
     return membership.user if membership else None
@@ -145,7 +145,7 @@ def sso_start(request):
                   status=404 if error else 200)
 
 
-def start_flow(request, org, connection, *, next_url: str, purpose: str):
+def start_flow(request, org, connection, *, next_url: str, purpose: state.Purpose):
     """Send the browser to the IdP with an AuthnRequest: a sign-in, or an administrator's
     test login (purpose "test", started by sso.dashboard.test_connection, admin-only)."""
     certificates = services.connection_certificates(connection)
@@ -156,7 +156,7 @@ def start_flow(request, org, connection, *, next_url: str, purpose: str):
     url, request_id = saml.authn_request_url(connection, certificates, placeholder)
     relay_state = state.state_create(org_slug=org.slug, request_id=request_id, next_url=next_url,
                                      purpose=purpose, browser_secret=browser_secret,
-                                     started_by=request.user.pk if purpose == "test" else None)
+                                     started_by=request.user.pk if purpose == state.Purpose.TEST else None)
     url = url.replace(f"RelayState={placeholder}", f"RelayState={relay_state}")
     response = HttpResponseRedirect(url)
     state.set_state_cookie(response, browser_secret)
@@ -171,7 +171,7 @@ def sso_login(request, org_slug):
         return _error(request, status=404, title="Single sign-on is not enabled for this organization.",
                       detail="Sign in with your email and password instead, or ask your administrator.")
     next_url = safe_relative_path(request.GET.get("next", ""), "/")
-    return start_flow(request, org, connection, next_url=next_url, purpose="login")
+    return start_flow(request, org, connection, next_url=next_url, purpose=state.Purpose.LOGIN)
 
 
 def _read_post(request):
@@ -217,7 +217,7 @@ def acs(request, org_slug):
             return _reject(request, org, connection, "unsolicited_not_allowed",
                            "An unsolicited (IdP-initiated) response arrived but this organization does not allow "
                            "IdP-initiated sign-in.", status=403)
-        request_id, purpose = None, "login"
+        request_id, purpose = None, state.Purpose.LOGIN
         next_url = safe_relative_path(relay_state, "") if relay_state else "/"
         if not next_url:
             return _reject(request, org, connection, "unsafe_relay_state",
@@ -234,7 +234,7 @@ def acs(request, org_slug):
         return _reject(request, org, connection, "replay",
                        f"Assertion {assertion.assertion_id!r} was already used.", status=403, tester=tester)
 
-    if purpose == "test":
+    if purpose == state.Purpose.TEST:
         return _test_result(request, org, connection, assertion, tester=tester)
 
     try:

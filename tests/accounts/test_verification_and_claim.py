@@ -13,7 +13,7 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.policy import password_signin_refusal
-from accounts.tokens import CLAIM, VERIFY, email_link_token
+from accounts.tokens import EmailLinkPurpose, email_link_token
 from config.errors import ServiceError
 from orgs.models import AuditEvent, Invitation, Membership, ServiceToken
 from orgs.services import (invitation_accept, invitation_create, membership_add, organization_create,
@@ -22,6 +22,7 @@ from tests.conftest import PASSWORD, client_for, make_user
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "a sturdy passphrase 42"
+VERIFY, CLAIM = EmailLinkPurpose.VERIFY, EmailLinkPurpose.CLAIM
 
 
 @pytest.fixture(autouse=True)
