@@ -1,3 +1,4 @@
+"""Password sign-in by email, and the backend IdP sign-ins are recorded with. Rule ids: docs/rules.md."""
 from django.contrib.auth.backends import ModelBackend
 
 from .models import normalize_email
@@ -7,7 +8,7 @@ class EmailBackend(ModelBackend):
     """Password sign-in by email, case-insensitively.
 
     Other apps may refuse a password sign-in for an account (an SSO-only
-    administrator, SPEC E2) by registering a check in `accounts.policy`.
+    administrator, E2) by registering a check in `accounts.policy`.
     """
 
     def authenticate(self, request, username=None, password=None, **kwargs):

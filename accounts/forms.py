@@ -1,3 +1,4 @@
+"""Sign-in, sign-up and password-reset forms. Rule ids: docs/rules.md."""
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
@@ -63,7 +64,7 @@ class SignUpForm(forms.Form):
 class ResetForm(PasswordResetForm):
     """Django's reset form skips accounts without a usable password; ours must not:
     people created through SSO use this flow to set a first password once their
-    organization turns SSO off (SPEC D1).
+    organization turns SSO off (D1).
 
     An account that must sign in through its organization's IdP (E11) gets an email
     that says so and carries no reset link; the page shown after asking is the same

@@ -1,3 +1,4 @@
+"""The account: one per email address, whatever its case. Rule ids: docs/rules.md."""
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models

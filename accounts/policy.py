@@ -1,7 +1,7 @@
 """Rules other apps add to password sign-in and sign-out, without accounts importing them.
 
 The SSO app registers a check that refuses a password for an account that
-has signed in through its organization's IdP (SPEC E2). A check returns a
+has signed in through its organization's IdP (E2). A check returns a
 message for the user when it refuses, or None.
 
 It also registers where signing out continues: a session an IdP made is signed
@@ -10,6 +10,8 @@ ending it forgets which IdP made it.
 
 Organizations registers the invitation a sign-up is for: signing up on the way to
 accepting an invitation (`next` is its link) locks the form to the invited address.
+
+Rule ids: docs/rules.md.
 """
 from dataclasses import dataclass
 

@@ -1,3 +1,4 @@
+"""Every state change to accounts: creating, verifying the address, claiming, emailed links. Rule ids: docs/rules.md."""
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError

@@ -7,6 +7,8 @@ made to this unclaimed account ends (E14): each receiver ends the ties its app o
 (orgs: every membership; sso and scim: their links), and its writes commit or roll
 back with the claim. Receivers run in app order (orgs first, so memberships are gone
 when sso and scim run): find what you own by user, not through the membership.
+
+Rule ids: docs/rules.md.
 """
 import django.dispatch
 

@@ -6,6 +6,8 @@ the account and carries a digest of the state the link changes (the address, whe
 it is verified, whether the account is claimed), so it stops working once used or
 once the address changes; it expires after EMAIL_LINK_TTL_DAYS. Each purpose has its
 own salt: a verification link never claims.
+
+Rule ids: docs/rules.md.
 """
 from datetime import timedelta
 from enum import StrEnum

@@ -1,3 +1,4 @@
+"""Sign-in, sign-up, the emailed links and the password pages. Rule ids: docs/rules.md."""
 from urllib.parse import urlencode
 
 from django.conf import settings

@@ -11,7 +11,7 @@ Two ways, tried in this order:
    * it acts with the role its creator had when it was created
      (`ServiceToken.role`), not the creator's current role;
    * it keeps working after its creator is demoted, leaves or is removed
-     (SPEC E7: credentials outlive their creator's membership); revoking the
+     (E7: credentials outlive their creator's membership); revoking the
      token is how its access ends;
    * a malformed, unknown or revoked token answers 401 with
      ``WWW-Authenticate: Bearer`` (no fallback to the session).
@@ -25,6 +25,8 @@ Two ways, tried in this order:
    a browser. A session acts with the caller's current membership role.
 
 Without either, the answer is 401 with ``WWW-Authenticate: Bearer``.
+
+Rule ids: docs/rules.md.
 """
 from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension

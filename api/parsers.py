@@ -4,6 +4,8 @@ DRF's JSONParser reads the request stream directly, so Django's
 DATA_UPLOAD_MAX_MEMORY_SIZE (checked only when something reads request.body or
 request.POST) would not protect the API: a client could send a body of any
 size and it would be read into memory. This parser refuses it with 413.
+
+Rule ids: docs/rules.md.
 """
 from django.conf import settings
 from rest_framework.exceptions import ParseError
@@ -32,7 +34,7 @@ class LimitedJSONParser(JSONParser):
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = raw.decode(encoding)
-            return jsonbody.loads(text)  # NaN/Infinity and deep nesting refused (SPEC §6)
+            return jsonbody.loads(text)  # NaN/Infinity and deep nesting refused (§6)
         except UnicodeDecodeError:
             raise ParseError("The request body is not valid UTF-8.") from None
         except ValueError as exc:

@@ -18,6 +18,8 @@ Permission classes, in the order views list them:
   requires for the HTTP method (403 with a JSON error otherwise). The view says
   which role it needs through `view.required_role(request)`; `OrgScopedAPIView`
   (api.views) implements it: reads need membership, changes need `admin`.
+
+Rule ids: docs/rules.md.
 """
 from dataclasses import dataclass
 

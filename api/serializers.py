@@ -3,6 +3,8 @@
 Input serializers derive from `StrictSerializer`, which refuses fields it does
 not declare (400 "unknown_field") instead of silently ignoring them — a typo
 such as `is_db_admin` must not look like success.
+
+Rule ids: docs/rules.md.
 """
 from collections.abc import Mapping
 

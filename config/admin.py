@@ -1,6 +1,8 @@
 """The operators' site (Django admin). Staff rights come only from a password session
-(SPEC E14): a session an identity provider made never opens it, whoever it belongs to
-(an account made staff after its SSO sign-in, say)."""
+(E14): a session an identity provider made never opens it, whoever it belongs to
+(an account made staff after its SSO sign-in, say).
+
+Rule ids: docs/rules.md."""
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.auth import BACKEND_SESSION_KEY

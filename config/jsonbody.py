@@ -1,9 +1,11 @@
-"""JSON request bodies, parsed with a bound on nesting (SPEC §6: no 500 from input).
+"""JSON request bodies, parsed with a bound on nesting (§6: no 500 from input).
 
 The API's parser and SCIM's both read bodies through `loads`. `json.loads` recurses
 per level and raises RecursionError past the interpreter's limit; a body just under
 it would still reach serializers and services that recurse too. So nesting deeper than
 MAX_DEPTH is refused as malformed, before and after parsing, without recursion.
+
+Rule ids: docs/rules.md.
 """
 import json
 

@@ -5,6 +5,8 @@ local-memory cache and console email: what the README quickstart runs.
 Production sets DATABASE_URL (PostgreSQL), REDIS_URL, SECRET_KEY, EMAIL_BACKEND,
 ALLOWED_HOSTS and BASE_URL; outside DEBUG the process refuses to start without a real
 SECRET_KEY and an explicit EMAIL_BACKEND (see _refuse_insecure_defaults).
+
+Rule ids: docs/rules.md.
 """
 import os
 from pathlib import Path
@@ -243,10 +245,10 @@ INVITATION_TTL_DAYS = 7
 # work once and for this many days; one is sent per account and purpose at most this often.
 EMAIL_LINK_TTL_DAYS = env.int("EMAIL_LINK_TTL_DAYS", default=3)
 EMAIL_LINK_RESEND_SECONDS = env.int("EMAIL_LINK_RESEND_SECONDS", default=60)
-# The SSO enable job removes non-admin members this many per transaction (SPEC E1).
+# The SSO enable job removes non-admin members this many per transaction (E1).
 SSO_REMOVAL_BATCH_SIZE = env.int("SSO_REMOVAL_BATCH_SIZE", default=1000)
 
-# Refused ACS posts (SPEC §7): an organization's audit log records at most this many a window
+# Refused ACS posts (§7): an organization's audit log records at most this many a window
 # per client address, and this many a window in all; past either the poster gets 429 and the
 # window's one sso.login_rejected "rejections_rate_limited" note is all that is written.
 SSO_REJECTIONS_PER_CLIENT = env.int("SSO_REJECTIONS_PER_CLIENT", default=10)

@@ -1,3 +1,4 @@
+"""The site's URLs: one include per app. Rule ids: docs/rules.md."""
 from django.contrib import admin
 from django.urls import include, path
 

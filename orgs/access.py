@@ -1,7 +1,9 @@
 """Who may see a dashboard page: the organization comes from the URL, the caller
 must be its member (404 otherwise, so outsiders learn nothing), the session must
 be one the organization accepts (orgs.policy session gates: SSO's E12/E13), and
-some pages need an administrator (403)."""
+some pages need an administrator (403).
+
+Rule ids: docs/rules.md."""
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
 

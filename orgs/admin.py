@@ -1,7 +1,9 @@
 """The operator's view of organizations. Plan and SSO add-on are the only things
 edited here, and they go through orgs.services.organization_set_plan so the
 change is audited; everything else is read-only (changes belong to the
-dashboard, the API and the services behind them)."""
+dashboard, the API and the services behind them).
+
+Rule ids: docs/rules.md."""
 from django import forms
 from django.contrib import admin
 

@@ -1,3 +1,4 @@
+"""The orgs app; connects its receivers. Rule ids: docs/rules.md."""
 from django.apps import AppConfig
 
 

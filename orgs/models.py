@@ -2,6 +2,8 @@
 
 Every tenant row carries a non-null `org` foreign key and its unique
 constraints include it (STYLE.md, principle 5).
+
+Rule ids: docs/rules.md.
 """
 import hashlib
 import secrets
@@ -78,11 +80,11 @@ class Membership(TimestampedModel):
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     is_database_admin = models.BooleanField(default=False)
     # Set when the membership comes from Directory Sync (SCIM); such rows are
-    # not edited by hand (SPEC DS6).
+    # not edited by hand (DS6).
     directory_managed = models.BooleanField(default=False)
     # Set when Directory Sync attached an account that existed before and was not
-    # a member: its owner never agreed to join, so for the hostile-IdP guard (SPEC
-    # §7) this membership is no tie until they confirm an SSO link. It stays set
+    # a member: its owner never agreed to join, so for the hostile-IdP guard (§7)
+    # this membership is no tie until they confirm an SSO link. It stays set
     # when the directory releases the row (Directory Sync or SSO disabled).
     owner_unconfirmed = models.BooleanField(default=False)
     # The last role change. The SSO enable removes by the role at enable time
@@ -152,7 +154,7 @@ class Database(TimestampedModel):
 
 class Credential(TimestampedModel):
     """A secret made by a member: shown once, stored as its SHA-256, revocable,
-    and never deleted with its creator's membership (SPEC E7)."""
+    and never deleted with its creator's membership (E7)."""
 
     org = models.ForeignKey(Organization, on_delete=models.CASCADE)
     name = models.CharField(max_length=100)

@@ -1,8 +1,8 @@
 """Rules other apps add to organization services, without orgs importing them.
 
 The SSO app registers an invitation block while an organization enforces SSO
-(SPEC E4) and an access block for members its enable job is about to remove
-(SPEC E1: their access ends at once, not when the job reaches them). An
+(E4) and an access block for members its enable job is about to remove
+(E1: their access ends at once, not when the job reaches them). An
 invitation check takes the organization and returns a refusal message or None;
 an access block returns a Q over Membership matching the memberships that no
 longer grant access, which every membership lookup for access and every list of
@@ -14,6 +14,8 @@ within its lifetime). The values a gate needs come from annotations registered
 with `register_access_annotations`, added to the membership lookup itself, so a
 gate reads only the session and that one row: no query of its own. A plan change
 block refuses an operator's plan change (SSO's D3) with a message.
+
+Rule ids: docs/rules.md.
 """
 import re
 from dataclasses import dataclass

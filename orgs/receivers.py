@@ -1,3 +1,4 @@
+"""What orgs does when something happens in accounts (connected in OrgsConfig.ready). Rule ids: docs/rules.md."""
 from accounts.models import User
 
 from .services import membership_remove_for_claim

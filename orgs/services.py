@@ -6,6 +6,8 @@ audit event each, and do nothing when the object is already as asked.
 Permission to call them (is the actor an administrator?) is the edge's job;
 the rules that hold whoever asks (last administrator, own role, directory-
 managed rows) are checked here.
+
+Rule ids: docs/rules.md.
 """
 from datetime import timedelta
 
@@ -120,7 +122,7 @@ def membership_add(*, org: Organization, user: User, role: str = Role.MEMBER, ac
                    actor_label: str | None = None, owner_unconfirmed: bool = False) -> Membership:
     """Add `user` to `org`; an existing membership is returned unchanged.
     `owner_unconfirmed`: the account's owner did not agree to join (Directory Sync
-    attaching an existing account), so this membership is no SSO tie (SPEC §7)."""
+    attaching an existing account), so this membership is no SSO tie (§7)."""
     if role not in Role.values:
         raise ServiceError(f"Unknown role “{role}”.", code="invalid_role")
     membership, created = Membership.objects.get_or_create(
@@ -138,7 +140,7 @@ def membership_add(*, org: Organization, user: User, role: str = Role.MEMBER, ac
 @transaction.atomic
 def membership_mark_directory_managed(*, org: Organization, membership: Membership, value: bool = True,
                                       actor: User | None, actor_label: str | None = None) -> Membership:
-    """Directory Sync takes over (or releases) an existing membership (SPEC DS6)."""
+    """Directory Sync takes over (or releases) an existing membership (DS6)."""
     membership = _locked_membership(org, membership)
     if membership.directory_managed == value:
         return membership
@@ -191,7 +193,7 @@ def membership_set_database_admin(*, org: Organization, membership: Membership, 
 def membership_remove(*, org: Organization, membership: Membership, actor: User | None, reason: str = "removed",
                       by_directory: bool = False, actor_label: str | None = None, force: bool = False) -> bool:
     """Remove a membership: its role, database-administrator grant and team
-    memberships go with it (SPEC E5, E6); credentials the member made stay (E7).
+    memberships go with it (E5, E6); credentials the member made stay (E7).
     Access ends at once: every request checks the membership row. Returns
     False when the membership was already gone. `force` removes a directory-managed
     member or the last administrator too: only for a membership that was never its
@@ -215,7 +217,7 @@ def membership_remove(*, org: Organization, membership: Membership, actor: User 
 @transaction.atomic
 def membership_remove_batch(*, org: Organization, user_ids: list, actor: User | None, reason: str,
                             actor_label: str | None = None) -> list[int]:
-    """Remove many NON-ADMIN memberships at once (the SSO enable job, SPEC E1): the same
+    """Remove many NON-ADMIN memberships at once (the SSO enable job, E1): the same
     effects as `membership_remove` (grants and team memberships go, credentials stay,
     one audit event per member) in a bounded number of queries per batch. Admins and
     memberships already gone are skipped; returns the user ids actually removed."""

@@ -6,6 +6,8 @@ shape of input, services do the work. A ServiceError is shown on the page
 with its status (4xx) and nothing changes; a success redirects (POST/redirect/GET).
 One-time secrets are rendered in the response to the POST that created them
 and never stored anywhere they could be shown again.
+
+Rule ids: docs/rules.md.
 """
 from django.conf import settings
 from django.contrib import messages

@@ -1,3 +1,4 @@
+"""The scim app; connects its receivers, hooks and error surface. Rule ids: docs/rules.md."""
 from django.apps import AppConfig
 
 

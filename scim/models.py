@@ -3,6 +3,8 @@ users and groups an identity provider pushes over SCIM.
 
 Directory users are kept apart from memberships: a deactivated user has no
 membership but stays readable (`active: false`), which Okta and Entra read back.
+
+Rule ids: docs/rules.md.
 """
 from django.conf import settings
 from django.db import models
@@ -52,7 +54,7 @@ class DirectoryUser(models.Model):
                              related_name="+")
     membership = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # The directory created `user` (no account had this email). Only then may the
-    # memberships it makes for the account tie it to the organization (SPEC §7): an
+    # memberships it makes for the account tie it to the organization (§7): an
     # existing account it attaches gets Membership.owner_unconfirmed instead.
     created_account = models.BooleanField(default=False)
     external_id = models.CharField(max_length=255, blank=True, default="")

@@ -1,4 +1,4 @@
-"""Rules scim adds to other apps through their hooks (registered in ScimConfig.ready)."""
+"""Rules scim adds to other apps through their hooks (registered in ScimConfig.ready). Rule ids: docs/rules.md."""
 from sso.policy import register_directory_sync_state, register_jit_admission
 from teams.policy import register_team_creation_block
 

@@ -1,4 +1,5 @@
-"""What Directory Sync does when something happened elsewhere (connected in scim.apps)."""
+"""What Directory Sync does when something happened elsewhere (connected in scim.apps).
+Rule ids: docs/rules.md."""
 
 
 def on_sso_disabled(sender=None, *, org, actor=None, **kwargs):

@@ -1,4 +1,4 @@
-"""SCIM base: /scim/v2/<org>/ (SPEC §3). Trailing slashes are optional: IdPs differ."""
+"""SCIM base: /scim/v2/<org>/ (§3). Trailing slashes are optional: IdPs differ. Rule ids: docs/rules.md."""
 from django.urls import re_path
 
 from . import views

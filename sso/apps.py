@@ -1,3 +1,4 @@
+"""The sso app; registers its hooks and receivers. Rule ids: docs/rules.md."""
 from django.apps import AppConfig
 
 

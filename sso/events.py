@@ -1,4 +1,4 @@
-"""Audit event names of the sso app (written with orgs.audit.audit_record)."""
+"""Audit event names of the sso app (written with orgs.audit.audit_record). Rule ids: docs/rules.md."""
 from orgs.audit import register_events
 
 

@@ -1,4 +1,4 @@
-"""How many refused ACS posts an organization's audit log takes (SPEC §7: unauthenticated
+"""How many refused ACS posts an organization's audit log takes (§7: unauthenticated
 input cannot grow stored data without bound).
 
 Counted with django-ratelimit (imported here and in orgs/limits.py) in the shared cache — Redis when
@@ -10,6 +10,8 @@ refused here, so people behind an attacker's NAT still sign in.
 
 Without the cache (Redis down) the count is kept per process, per organization only:
 the audit log stays bounded (by the number of processes) and a refusal is never a 500.
+
+Rule ids: docs/rules.md.
 """
 import ipaddress
 import logging

@@ -1,5 +1,7 @@
 """SSO connection per organization, identities linking accounts to it, and the
-records the enable transition and the hostile-IdP guard rely on."""
+records the enable transition and the hostile-IdP guard rely on.
+
+Rule ids: docs/rules.md."""
 from datetime import timedelta
 
 from django.conf import settings
@@ -183,7 +185,7 @@ class VerifiedDomain(TimestampedModel):
 
 class PendingLink(models.Model):
     """An IdP named an existing account with no tie to the organization: its
-    owner confirms the link from an emailed one-time link (SPEC §7)."""
+    owner confirms the link from an emailed one-time link (§7)."""
 
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -233,7 +235,7 @@ class SPKey(TimestampedModel):
 
 class UsedMessageID(models.Model):
     """An assertion or single-logout message ID an organization accepted (sso.state), kept
-    until it could no longer be accepted (SPEC §7: every assertion ID accepted once). In
+    until it could no longer be accepted (§7: every assertion ID accepted once). In
     PostgreSQL, not the cache: a Redis restart, flush or eviction forgets none. The ID is
     stored hashed with its kind; expired rows are pruned in batches."""
 

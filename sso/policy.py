@@ -1,5 +1,7 @@
 """Rules sso adds to other apps through their hooks (registered in SsoConfig.ready),
-and the hooks sso offers to the apps above it (at the end)."""
+and the hooks sso offers to the apps above it (at the end).
+
+Rule ids: docs/rules.md."""
 from django.db.models import F, Q
 from django.utils.html import format_html
 

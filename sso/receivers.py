@@ -1,4 +1,4 @@
-"""What sso does when something happens in the apps below it (connected in SsoConfig.ready)."""
+"""What sso does when something happens in the apps below it (connected in SsoConfig.ready). Rule ids: docs/rules.md."""
 from orgs.audit import audit_record
 
 from .events import SSOEvents

@@ -1,4 +1,4 @@
-"""Sessions an organization's IdP made (SPEC E12, E13).
+"""Sessions an organization's IdP made (E12, E13).
 
 A sign-in through an organization's IdP records, in the Django session itself,
 which organization's IdP made it, when, and until when the IdP allows it
@@ -11,6 +11,8 @@ sign-in): no query of its own.
 The same sign-in also writes one `SSOSession` row, so an IdP's LogoutRequest can
 find and end the Gatehouse sessions of a user (single logout); nothing reads it on
 an ordinary request.
+
+Rule ids: docs/rules.md.
 """
 import time
 from datetime import datetime, timedelta

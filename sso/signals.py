@@ -1,12 +1,14 @@
 """Signals other apps listen to, so sso does not import them.
 
 `sso_disabled` is sent INSIDE the `sso_disable` transaction: a receiver's writes
-(Directory Sync turned off, SPEC D2) commit or roll back with it:
+(Directory Sync turned off, D2) commit or roll back with it:
 `sso_disabled.send(sender=SSOConnection, org=org, actor=actor)`.
 
 `sso_member_joined` is sent inside the sign-in's transaction when a sign-in through
 the IdP adds a membership just in time (E3): `send(sender=SSOConnection, org=org,
 user=user, membership=membership)`; Directory Sync ties it to its directory user (E16).
+
+Rule ids: docs/rules.md.
 """
 import django.dispatch
 

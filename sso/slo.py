@@ -1,4 +1,4 @@
-"""Single logout (SPEC E13; §3 `/sso/<org>/sls/`): both directions, both bindings.
+"""Single logout (E13; §3 `/sso/<org>/sls/`): both directions, both bindings.
 
 SP-initiated: signing out of Gatehouse (accounts' SignOutView asks the
 accounts.policy hook that sso.policy fills) ends the Gatehouse session first, then
@@ -14,6 +14,8 @@ any), and is answered with a signed LogoutResponse to the IdP's SLO URL
 Every message is checked by sso.saml.validate_logout against the organization in
 the URL; refusals go through the ACS's `_reject` (generic page, exact reason in the
 audit log, nothing written for an organization without SSO).
+
+Rule ids: docs/rules.md.
 """
 import logging
 

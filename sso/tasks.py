@@ -1,4 +1,6 @@
-"""Celery tasks of the sso app: they take ids, re-fetch, and return quietly when the row is gone."""
+"""Celery tasks of the sso app: they take ids, re-fetch, and return quietly when the row is gone.
+
+Rule ids: docs/rules.md."""
 from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings

@@ -1,5 +1,7 @@
-"""The public SAML endpoints (SPEC §3): /sso/, login, ACS, metadata, link
-confirmation. Thin: validation in sso.saml, state changes in sso.services."""
+"""The public SAML endpoints (§3): /sso/, login, ACS, metadata, link
+confirmation. Thin: validation in sso.saml, state changes in sso.services.
+
+Rule ids: docs/rules.md."""
 import logging
 import secrets
 
@@ -34,7 +36,7 @@ def _error(request, *, status: int, title: str = GENERIC_FAILURE, detail: str = 
 
 def _record_rejection(request, org, code: str, reason: str, extra: dict | None = None) -> limits.Allowance:
     """The audit event of a refused ACS post, while this client and the organization are
-    under their limits (SPEC §7); past them only the window's one note of it."""
+    under their limits (§7); past them only the window's one note of it."""
     allowance = limits.rejection_allowance(request, org)
     if allowance.record:
         services.record_rejection(org=org, code=code, reason=reason, extra=extra)

@@ -1,3 +1,4 @@
+"""Teams and their members, inside one organization. Rule ids: docs/rules.md."""
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -7,7 +8,7 @@ from orgs.models import Membership, Organization, TimestampedModel
 class Team(TimestampedModel):
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="teams")
     name = models.CharField(max_length=100)
-    # A team that mirrors an IdP group (SPEC DS3/DS6); not edited by hand.
+    # A team that mirrors an IdP group (DS3/DS6); not edited by hand.
     directory_managed = models.BooleanField(default=False)
     external_id = models.CharField(max_length=255, blank=True)
 
@@ -20,7 +21,7 @@ class Team(TimestampedModel):
 
 class TeamMember(models.Model):
     """Tied to the membership, not the user: removing someone from the organization
-    removes them from its teams, and rejoining does not bring those back (SPEC E6)."""
+    removes them from its teams, and rejoining does not bring those back (E6)."""
 
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="team_members")

@@ -1,12 +1,14 @@
 """Rules other apps add to team services, without teams importing them.
 
 Directory Sync registers a block on manual team creation while an organization's
-teams come from its identity provider's groups (SPEC DS3, DS5): a hand-made team
+teams come from its identity provider's groups (DS3, DS5): a hand-made team
 there would have no group behind it and would collide with a group of that name.
 A check takes the organization and returns a refusal message or None.
 
 Teams shows each member's teams on the organization's members page (an
 orgs.policy member-details provider), so orgs never imports teams.
+
+Rule ids: docs/rules.md.
 """
 from config.hooks import Hooks
 from orgs.policy import register_member_details

@@ -1,4 +1,4 @@
-"""Teams and their members. Directory-managed teams change only through the directory (SPEC DS6)."""
+"""Teams and their members. Directory-managed teams change only through the directory (DS6). Rule ids: docs/rules.md."""
 from django.db import IntegrityError, transaction
 
 from accounts.models import User

@@ -1,6 +1,8 @@
 """Dashboard pages for teams (Settings › Teams). Members see them; administrators change them.
 Directory-managed teams are shown with a badge and no edit controls; the services refuse
-manual edits anyway (SPEC DS6)."""
+manual edits anyway (DS6).
+
+Rule ids: docs/rules.md."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404

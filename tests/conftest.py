@@ -1,5 +1,7 @@
 """A small world for every test: two organizations, an admin and a member in the first,
-an outsider who administers the second."""
+an outsider who administers the second.
+
+Tests cite rules by id (E1, DS3, "SPEC §7"): docs/rules.md."""
 import pytest
 from django.test import Client
 from django.utils import timezone

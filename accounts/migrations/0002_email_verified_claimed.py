@@ -1,3 +1,4 @@
+"""Accounts record when their address was verified and whether they are claimed. Rule ids: docs/rules.md."""
 from django.db import migrations, models
 from django.db.models import F
 

@@ -3,8 +3,10 @@
 Members (not only administrators) create databases, passwords and tokens.
 Revoking a credential someone else created, and deleting a database, needs an
 administrator. Secrets are in the create response only (`plain_text`, `token`).
-Credentials stay listed and active after their creator leaves (SPEC E7);
+Credentials stay listed and active after their creator leaves (E7);
 `creator_is_member` says whether the creator still belongs to the organization.
+
+Rule ids: docs/rules.md.
 """
 from drf_spectacular.utils import extend_schema
 from rest_framework import status

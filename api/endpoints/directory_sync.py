@@ -1,5 +1,7 @@
-"""Directory Sync endpoints of the JSON API (SPEC §5): state, enable (base URL and
-token, once), disable, rotate-token, and the manage-roles setting. Administrators only."""
+"""Directory Sync endpoints of the JSON API (§5): state, enable (base URL and
+token, once), disable, rotate-token, and the manage-roles setting. Administrators only.
+
+Rule ids: docs/rules.md."""
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -64,7 +66,7 @@ class DirectorySyncView(_DirectoryView):
         return Response(DirectoryStateSerializer(directory_state(self.org)).data)
 
     @extend_schema(tags=TAGS, summary="Change Directory Sync settings",
-                   description="`manage_roles_via_idp` (SPEC DS4) and the role attribute's name.",
+                   description="`manage_roles_via_idp` (DS4) and the role attribute's name.",
                    request=DirectorySettingsSerializer,
                    responses={200: DirectoryStateSerializer, **error_responses(400, 403, 404, 409)})
     def patch(self, request, org_slug):

@@ -1,4 +1,6 @@
-"""SSO endpoints of the JSON API (SPEC §5): state and SP URLs, configure, preview, enable, disable."""
+"""SSO endpoints of the JSON API (§5): state and SP URLs, configure, preview, enable, disable.
+
+Rule ids: docs/rules.md."""
 from datetime import timedelta
 
 from drf_spectacular.utils import extend_schema

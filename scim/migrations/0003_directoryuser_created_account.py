@@ -1,5 +1,5 @@
 """DirectoryUser.created_account, and a backfill of it and of Membership.owner_unconfirmed
-for the directory users that exist already (SPEC §7, hostile IdP).
+for the directory users that exist already (§7, hostile IdP).
 
 Rows made before this migration recorded neither fact, so it is inferred: the directory
 created the account when the account has no usable password and was made within seconds
@@ -7,6 +7,8 @@ before the directory user (the same request). An account the directory did not c
 whose directory-managed membership was made after the directory user (not a membership
 it took over) was attached without its owner's agreement. Memberships already released
 by a Directory Sync disable have no directory user left and are not inferred.
+
+Rule ids: docs/rules.md.
 """
 from datetime import timedelta
 

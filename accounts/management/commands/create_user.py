@@ -1,3 +1,4 @@
+"""`create_user`: the operator makes an account and vouches for its address. Rule ids: docs/rules.md."""
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import user_create

@@ -1,4 +1,4 @@
-"""Break-glass (SPEC D3): the operator's way back in when an organization's IdP is lost."""
+"""Break-glass (D3): the operator's way back in when an organization's IdP is lost. Rule ids: docs/rules.md."""
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
