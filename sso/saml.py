@@ -149,15 +149,15 @@ def _query_with_compiled_xpath(dom, query, context=None, tagid=None):
 
 
 def use_schema_cache(enabled: bool = True) -> None:
-    """Installed at import: the compiled XSD schema and XPath expressions above.
-    bench/acs.py turns them off to measure the difference."""
+    """Put the compiled XSD schema and XPath expressions above in place of python3-saml's
+    `OneLogin_Saml2_XML.validate_xml` and `.query` (True), or put the library's own back
+    (False). Importing this module changes nothing: `SsoConfig.ready()` (sso/apps.py) turns
+    it on once, and says why it is a patch; bench/acs.py and the tests (tests/sso/conftest.py)
+    turn it off to measure the difference and to compare every verdict."""
     OneLogin_Saml2_XML.validate_xml = staticmethod(
         _validate_xml_with_cached_schema if enabled else _original_validate_xml
     )
     OneLogin_Saml2_XML.query = staticmethod(_query_with_compiled_xpath if enabled else _original_query)
-
-
-use_schema_cache(True)
 
 
 # Settings --------------------------------------------------------------------

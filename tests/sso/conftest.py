@@ -1,4 +1,5 @@
 import base64
+import functools
 import zlib
 from urllib.parse import parse_qs, urlsplit
 
@@ -6,6 +7,7 @@ import pytest
 from lxml import etree
 
 from orgs.models import AuditEvent
+from sso import saml
 from sso.events import SSOEvents
 from sso.services import sso_configure, sso_enable
 
@@ -15,6 +17,47 @@ from .idp import TestIdP
 @pytest.fixture(autouse=True)
 def _base_url(settings):
     settings.BASE_URL = "http://testserver"
+
+
+# Every SAML verdict of these tests, both ways. sso.saml validates with compiled copies
+# of python3-saml's XSD schema and XPath expressions (SsoConfig.ready() installs them):
+# each validation below also runs with the library's stock handling, and both must give
+# the same answer: the same value, or the same refusal with the same code and reason.
+SAML_VERDICTS = ("validate_response", "validate_logout", "parse_idp_metadata")
+
+
+def _outcome(function, compiled: bool, args, kwargs):
+    saml.use_schema_cache(compiled)
+    try:
+        return function(*args, **kwargs), None
+    except Exception as exc:  # noqa: BLE001 — compared, then raised again
+        return None, exc
+    finally:
+        saml.use_schema_cache(True)
+
+
+def _described(error):
+    return None if error is None else (type(error), getattr(error, "code", None), str(error))
+
+
+def _stock_and_compiled(function):
+    @functools.wraps(function)
+    def compared(*args, **kwargs):
+        stock, stock_error = _outcome(function, False, args, kwargs)
+        value, error = _outcome(function, True, args, kwargs)  # the production path: its answer is returned
+        assert (stock, _described(stock_error)) == (value, _described(error)), (
+            f"{function.__name__}: python3-saml's stock handling and the compiled copies disagree")
+        if error is not None:
+            raise error
+        return value
+
+    return compared
+
+
+@pytest.fixture(autouse=True)
+def _stock_and_compiled_agree(monkeypatch):
+    for name in SAML_VERDICTS:
+        monkeypatch.setattr(saml, name, _stock_and_compiled(getattr(saml, name)))
 
 
 @pytest.fixture

@@ -1,6 +1,11 @@
 """The ACS against real signed responses (signxml): valid logins and every forgery of SPEC §7."""
 import base64
+import os
+import subprocess
+import sys
+import textwrap
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -17,13 +22,29 @@ from .idp import DS, SAML, TestIdP
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True, params=["compiled", "stock"])
-def _saml_caches(request):
-    """Every verdict here holds with python3-saml's own schema and XPath handling
-    ("stock") as with the compiled copies sso.saml keeps for speed."""
-    saml.use_schema_cache(request.param == "compiled")
-    yield
-    saml.use_schema_cache(True)
+# Every verdict here is also reached with python3-saml's own schema and XPath handling
+# (tests/sso/conftest.py runs each validation both ways and compares).
+
+
+def test_python3_saml_is_patched_by_the_app_registry_not_by_importing_sso_saml():
+    """Importing sso.saml leaves python3-saml as it is; SsoConfig.ready() puts the compiled
+    XSD schema and XPath expressions in place, once."""
+    script = textwrap.dedent("""
+        from onelogin.saml2.xml_utils import OneLogin_Saml2_XML as XML
+        stock = XML.query, XML.validate_xml
+        import sso.saml
+        assert (XML.query, XML.validate_xml) == stock, "importing sso.saml patched python3-saml"
+        import django
+        django.setup()
+        assert XML.query is sso.saml._query_with_compiled_xpath, XML.query
+        assert XML.validate_xml is sso.saml._validate_xml_with_cached_schema, XML.validate_xml
+    """)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    # …and in this process too, which Django set up: the tests compare against the compiled copies.
+    assert saml.OneLogin_Saml2_XML.query is saml._query_with_compiled_xpath
 
 
 def test_sp_initiated_login_signs_in_and_redirects_to_next(client, enabled, idp, org, member_user):
