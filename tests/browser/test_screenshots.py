@@ -1,8 +1,12 @@
 """Saves a full-page PNG of every dashboard page, so anyone can look at the product without
-running it. A test run writes them to the ignored var/screenshots/; `python3 dev.py
-screenshots` refreshes the committed screenshots/."""
+running it, and checks each page shows what it must: its heading, its status, and the rows
+the demo world put there. A test run writes them to the ignored var/screenshots/;
+`python3 dev.py screenshots` refreshes the committed screenshots/."""
+import re
 
 import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
 
 from accounts.models import User
 from orgs.models import Membership, Plan
@@ -19,10 +23,8 @@ from orgs.services import (
 )
 from teams.services import team_create, team_member_add
 
-from .conftest import SCREENSHOTS
-from django.utils import timezone
+from .conftest import shot as save_screenshot
 
-OUT = SCREENSHOTS
 PASSWORD = "a long enough passphrase 42"
 PEOPLE = [("grace@acme.test", "Grace", "Hopper"), ("linus@acme.test", "Linus", "Torvalds"),
           ("margaret@acme.test", "Margaret", "Hamilton"), ("ken@acme.test", "Ken", "Thompson"),
@@ -74,61 +76,108 @@ def sign_in(page, base, email):
     page.wait_for_load_state()
 
 
+def row(key, value):
+    """The table row of a member, an invitation, a team or a credential (its data-* attribute)."""
+    return f"tr[data-{key}='{value}']"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_screenshots(live_server, new_context):
-    OUT.mkdir(parents=True, exist_ok=True)
     base = live_server.url
-    org, backend, invitation_token = build_demo_world()
-    saved = []
+    _, backend, invitation_token = build_demo_world()
 
-    def shot(page, name, path=None):
+    def shot(page, name, path=None, *, heading, status=200, submit=None, shows=(), hides=()):
+        """Open `path` (or press the `submit` button), check the answer's status, the page's
+        one h1, each `shows` (CSS selector, text): a visible element containing that text, and
+        each `hides` selector: nothing on the page; then save the picture."""
+        response = None
         if path is not None:
             response = page.goto(base + path)
-            assert response.status < 500, (path, response.status)
-        page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
-        saved.append(name)
+        elif submit is not None:
+            with page.expect_response(lambda answer: answer.request.method == "POST") as posted:
+                page.click(f"button:has-text('{submit}')")
+            response = posted.value
+            page.wait_for_load_state()
+        if response is not None:
+            assert response.status == status, (name, response.status)
+        expect(page.locator("h1")).to_have_text(heading)
+        for selector, text in shows:
+            expect(page.locator(selector)).to_be_visible()
+            expect(page.locator(selector)).to_contain_text(text)
+        for selector in hides:
+            expect(page.locator(selector)).to_have_count(0)
+        assert save_screenshot(page, name).stat().st_size > 5_000, name
 
     anonymous = new_context().new_page()
-    shot(anonymous, "sign-in", "/accounts/login/")
-    shot(anonymous, "sign-up", "/accounts/signup/")
-    shot(anonymous, "password-reset", "/accounts/password-reset/")
-    shot(anonymous, "invitation", f"/invitations/{invitation_token}/")
-    shot(anonymous, "invitation-invalid", "/invitations/ghi_no-such-token/")
-    shot(anonymous, "sign-up-for-invitation", f"/accounts/signup/?next=/invitations/{invitation_token}/")
+    shot(anonymous, "sign-in", "/accounts/login/", heading="Sign in to Gatehouse")
+    shot(anonymous, "sign-up", "/accounts/signup/", heading="Create an account")
+    shot(anonymous, "password-reset", "/accounts/password-reset/", heading="Reset your password")
+    shot(anonymous, "invitation", f"/invitations/{invitation_token}/", heading="Join Acme Corp",
+         shows=[("main", "Ada Lovelace invited hedy@acme.test to join Acme Corp on Gatehouse as Organization Member")])
+    shot(anonymous, "invitation-invalid", "/invitations/ghi_no-such-token/", status=404,
+         heading="This invitation can't be used",
+         shows=[("[data-code='invitation_invalid']", "This invitation link is not valid.")])
+    shot(anonymous, "sign-up-for-invitation", f"/accounts/signup/?next=/invitations/{invitation_token}/",
+         heading="Create an account",
+         shows=[("main", "To accept the invitation to Acme Corp, create an account for hedy@acme.test.")])
 
     admin = new_context().new_page()
     sign_in(admin, base, "ada@acme.test")
     settings_url = "/orgs/acme/settings"
-    shot(admin, "organizations", "/?switch=1")
-    shot(admin, "organization-new", "/orgs/new/")
-    shot(admin, "members", f"{settings_url}/members/")
+    shot(admin, "organizations", "/?switch=1", heading="Your organizations",
+         shows=[(".org-list", "Acme Corp"), (".org-list", "Side Project")])
+    shot(admin, "organization-new", "/orgs/new/", heading="Create an organization")
+    members = [(row("member", "grace@acme.test"), "Grace Hopper"),
+               (row("member", "linus@acme.test"), "Backend"),  # his team
+               (row("member", "frances@acme.test"), "Directory")]  # managed by the directory
+    shot(admin, "members", f"{settings_url}/members/", heading="Members",
+         shows=members + [(row("member", "ada@acme.test"), "You")],
+         hides=[row("member", "edsger@acme.test")])  # removed
     admin.click("details.org-switcher > summary")
-    shot(admin, "organization-switcher")
-    shot(admin, "invitations", f"{settings_url}/invitations/")
-    shot(admin, "teams", f"{settings_url}/teams/")
-    shot(admin, "team", f"{settings_url}/teams/{backend.pk}/")
-    shot(admin, "databases", f"{settings_url}/databases/")
-    shot(admin, "database", f"{settings_url}/databases/production/")
+    shot(admin, "organization-switcher", heading="Members",
+         shows=[("details.org-switcher .menu-body", "Side Project")])
+    shot(admin, "invitations", f"{settings_url}/invitations/", heading="Invitations",
+         shows=[(row("invitation", "katherine@acme.test"), "Organization Administrator"),
+                (row("invitation", "hedy@acme.test"), "ada@acme.test")])
+    shot(admin, "teams", f"{settings_url}/teams/", heading="Teams",
+         shows=[(row("team", "Backend") + " td:nth-child(2)", "3"), (row("team", "Okta: Engineering"), "Directory")])
+    shot(admin, "team", f"{settings_url}/teams/{backend.pk}/", heading="Teams / Backend",
+         shows=[(row("member", email), name) for email, name in
+                [("linus@acme.test", "Linus Torvalds"), ("ken@acme.test", "Ken Thompson"),
+                 ("dennis@acme.test", "Dennis Ritchie")]],
+         hides=[row("member", "grace@acme.test")])
+    shot(admin, "databases", f"{settings_url}/databases/", heading="Databases",
+         shows=[("main tbody", "production"), ("main tbody", "analytics")])
+    shot(admin, "database", f"{settings_url}/databases/production/", heading="Databases / production",
+         shows=[(row("credential", "web-app"), "Active"), (row("credential", "legacy-import"), "Revoked")])
     admin.fill("#id_name", "new-service")
-    admin.click("button:has-text('Create password')")
-    shot(admin, "database-password-created")
-    shot(admin, "service-tokens", f"{settings_url}/service-tokens/")
+    shot(admin, "database-password-created", submit="Create password", heading="Databases / production",
+         shows=[(".secret-box", "New password new-service"), (".secret-box", "it is shown only once"),
+                (row("credential", "new-service"), "Active")])
+    expect(admin.locator("[data-testid=secret]")).to_have_value(re.compile(r"^ghp_\S{40,}$"))
+    shot(admin, "service-tokens", f"{settings_url}/service-tokens/", heading="Service tokens",
+         shows=[(row("credential", "terraform"), "Active"), (row("credential", "edsger-ci"), "Active")],
+         hides=[".secret-box"])  # shown once, never again
     admin.fill("#id_name", "github-actions")
-    admin.click("button:has-text('Create token')")
-    shot(admin, "service-token-created")
-    shot(admin, "audit-log", f"{settings_url}/audit-log/")
-    shot(admin, "plan", f"{settings_url}/plan/")
-    shot(admin, "password-change", "/accounts/password-change/")
-    shot(admin, "not-found", "/orgs/someone-else/settings/members/")
+    shot(admin, "service-token-created", submit="Create token", heading="Service tokens",
+         shows=[(".secret-box", "New service token github-actions"), (".secret-box", "it is shown only once")])
+    expect(admin.locator("[data-testid=secret]")).to_have_value(re.compile(r"^ghst_\S{40,}$"))
+    shot(admin, "audit-log", f"{settings_url}/audit-log/", heading="Audit log",
+         shows=[("table.audit tbody tr:first-child", "service_token.created"),  # newest first
+                ("table.audit tbody tr:first-child", "github-actions"),
+                ("table.audit tbody tr:has-text('member.removed')", "edsger@acme.test")])
+    shot(admin, "plan", f"{settings_url}/plan/", heading="Plan", shows=[("[data-testid=plan]", "Scaler Pro")])
+    shot(admin, "password-change", "/accounts/password-change/", heading="Change password")
+    shot(admin, "not-found", "/orgs/someone-else/settings/members/", status=404, heading="Not found")
 
     member = new_context().new_page()
     sign_in(member, base, "ken@acme.test")
-    shot(member, "members-as-member", f"{settings_url}/members/")
-    shot(member, "audit-log-forbidden", f"{settings_url}/audit-log/")
+    shot(member, "members-as-member", f"{settings_url}/members/", heading="Members",
+         shows=members + [("main", "Only administrators can change members.")],
+         hides=["main button:has-text('Remove')", ".sidebar-nav a:has-text('Audit log')"])
+    shot(member, "audit-log-forbidden", f"{settings_url}/audit-log/", status=403, heading="Not allowed",
+         shows=[("main", "Only organization administrators can do this.")])
 
     phone = new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
     sign_in(phone, base, "ada@acme.test")
-    shot(phone, "members-mobile", f"{settings_url}/members/")
-
-    for name in saved:
-        assert (OUT / f"{name}.png").stat().st_size > 5_000, name
+    shot(phone, "members-mobile", f"{settings_url}/members/", heading="Members", shows=members)
