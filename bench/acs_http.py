@@ -15,13 +15,9 @@ database).
 """
 import argparse
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from http.client import HTTPConnection
 from pathlib import Path
@@ -30,39 +26,9 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from http_common import children, cpu_seconds, free_port, gunicorn, in_parallel, pids  # noqa: E402
 
-def _cpu_seconds(pids) -> float:
-    """User + system CPU time of these processes so far (Linux /proc)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def _pids(match) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-                if match(int(entry.name), stat):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-PORT = _free_port()
+PORT = free_port()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ["BASE_URL"] = f"http://127.0.0.1:{PORT}"
 os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
@@ -97,19 +63,8 @@ def main():
     warmup = [urlencode({"SAMLResponse": body, "RelayState": ""}).encode() for body in sign(args.users)]
     forms = [urlencode({"SAMLResponse": body, "RelayState": ""}).encode() for body in sign(args.logins)]
 
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{PORT}",
-         "--workers", str(args.workers), "--no-control-socket", "--log-level", "warning"],
-        cwd=ROOT, env=os.environ.copy(),
-    )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", PORT), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-
+    with gunicorn("config.wsgi:application", port=PORT, env=os.environ.copy(), cwd=ROOT,
+                  workers=args.workers) as server:
         def post(form: bytes) -> float:
             started = time.perf_counter()
             connection = HTTPConnection("127.0.0.1", PORT, timeout=30)
@@ -125,36 +80,16 @@ def main():
         # Warm-up: the first logins create the accounts (JIT) and load each worker's code.
         for form in warmup:
             post(form)
-        times, queue, lock = [], list(reversed(forms)), threading.Lock()
-
-        def client():
-            while True:
-                with lock:
-                    if not queue:
-                        return
-                    form = queue.pop()
-                elapsed = post(form)
-                with lock:
-                    times.append(elapsed)
-
-        threads = [threading.Thread(target=client) for _ in range(args.concurrency)]
-        workers = _pids(lambda pid, stat: stat.rsplit(")", 1)[1].split()[1] == str(server.pid))
-        database = _pids(lambda pid, stat: "(postgres)" in stat or "(postmaster)" in stat)
-        workers_before, database_before = _cpu_seconds(workers), _cpu_seconds(database)
+        workers = children(server.pid)
+        database = pids(lambda pid, stat: "(postgres)" in stat or "(postmaster)" in stat)
+        workers_before, database_before = cpu_seconds(workers), cpu_seconds(database)
         cpu_before = os.times()
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        total = time.perf_counter() - started
+        # A new connection per POST (post's own), --concurrency of them in flight.
+        times, total = in_parallel(PORT, forms, args.concurrency, lambda _, form: post(form))
         cpu = os.times()
         generator_cpu = (cpu.user + cpu.system - cpu_before.user - cpu_before.system) / total
-        worker_ms = (_cpu_seconds(workers) - workers_before) * 1000 / len(times)
-        database_ms = (_cpu_seconds(database) - database_before) * 1000 / len(times)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        worker_ms = (cpu_seconds(workers) - workers_before) * 1000 / len(times)
+        database_ms = (cpu_seconds(database) - database_before) * 1000 / len(times)
     q = statistics.quantiles(times, n=100)
     cache = "Redis" if os.environ.get("REDIS_URL") else "local memory (per worker)"
     print(f"ACS over HTTP, gunicorn {args.workers} sync workers, {args.concurrency} requests in flight, "
