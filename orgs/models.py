@@ -79,6 +79,9 @@ class Membership(TimestampedModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     is_database_admin = models.BooleanField(default=False)
+    # The grant came from a group rule (sso.GroupRule): leaving the group takes it away;
+    # a grant made by hand stays until taken by hand.
+    database_admin_by_rule = models.BooleanField(default=False, db_default=False)
     # Set when the membership comes from Directory Sync (SCIM); such rows are
     # not edited by hand (DS6).
     directory_managed = models.BooleanField(default=False)

@@ -68,6 +68,11 @@ class DirectoryUser(models.Model):
     emails = models.JSONField(default=list, blank=True)
     active = models.BooleanField(default=True)
     role = models.CharField(max_length=10, blank=True, default="")
+    # An email change the IdP sent that could not reach the account (not in a domain this
+    # organization verified, or held by another account): shown to administrators until
+    # resolved or replaced.
+    email_change_pending = models.CharField(max_length=254, blank=True, default="")
+    email_change_reason = models.CharField(max_length=255, blank=True, default="")
     # The resource as last received (password removed): attributes we keep but do not act on.
     raw = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -25,3 +25,11 @@ class SSOEvents:
     # Single logout (E13): the IdP ended sessions (how many, in `new`); the SP signing key was made.
     LOGOUT = "sso.logout"
     SP_KEY_CREATED = "sso.sp_key_created"
+    # The IdP's word on roles, groups and profiles (sso.identity; DS4 and group rules).
+    ROLE_MANAGEMENT_CHANGED = "sso.role_management_changed"
+    IDP_ROLE_KEPT = "sso.idp_role_kept"  # the IdP would demote the last administrator: the role stays
+    GROUP_RULE_CREATED = "sso.group_rule_created"
+    GROUP_RULE_CHANGED = "sso.group_rule_changed"
+    GROUP_RULE_REMOVED = "sso.group_rule_removed"
+    GROUP_RULE_APPLIED = "sso.group_rule_applied"
+    PROFILE_UPDATED = "sso.profile_updated"

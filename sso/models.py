@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from orgs.models import Organization, TimestampedModel
@@ -27,6 +28,13 @@ class AttributePreset(models.TextChoices):
     SIMPLESAMLPHP = "simplesamlphp", "SimpleSAMLphp"
     CUSTOM = "custom", "Custom"
 
+
+DEFAULT_ROLE_ATTRIBUTE = "planetscale_role"
+DEFAULT_GROUPS_ATTRIBUTE = "groups"
+# Entra ID sends app roles in this claim (the "roles" claim of its SAML token).
+ENTRA_ROLES_CLAIM = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"
+# Entra ID's groups claim: group object IDs, or names when the app is set to send them.
+ENTRA_GROUPS_CLAIM = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"
 
 PRESET_ATTRIBUTES: dict[str, dict[str, str]] = {
     AttributePreset.OKTA: {"email": "email", "first_name": "firstName", "last_name": "lastName"},
@@ -67,6 +75,13 @@ class SSOConnection(TimestampedModel):
     # E13: a session this IdP made reaches the organization this long (capped by the
     # assertion's SessionNotOnOrAfter), then the next request goes through the IdP again.
     session_lifetime = models.DurationField(default=SESSION_LIFETIME_DEFAULT)
+    # DS4: "Manage roles through identity provider". On, the organization role follows
+    # `role_attribute` (values member/admin) on every SAML sign-in and SCIM change.
+    manage_roles_via_idp = models.BooleanField(default=False)
+    role_attribute = models.CharField(max_length=64, default=DEFAULT_ROLE_ATTRIBUTE)
+    # The SAML attribute that lists the user's groups (group rules, for organizations
+    # without Directory Sync).
+    groups_attribute = models.CharField(max_length=255, default=DEFAULT_GROUPS_ATTRIBUTE)
     state = models.CharField(max_length=12, choices=State.choices, default=State.CONFIGURED)
     enabled_at = models.DateTimeField(null=True, blank=True)
     enabled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -131,6 +146,11 @@ class SSOIdentity(TimestampedModel):
     # organization enforces SSO, password sign-in is refused (E2).
     first_sso_login_at = models.DateTimeField(null=True, blank=True)
     last_sso_login_at = models.DateTimeField(null=True, blank=True)
+    # What the IdP sent at the last sign-in (attribute name -> list of text values), shown
+    # on the member's page so an administrator can see why a role or grant is what it is;
+    # the groups named in it are what group rules read for organizations without Directory Sync.
+    idp_attributes = models.JSONField(default=dict, blank=True)
+    idp_groups = models.JSONField(default=list, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["org", "name_id"], name="sso_identity_org_nameid")]
@@ -246,3 +266,30 @@ class UsedMessageID(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["org", "id_hash"], name="sso_message_id_used_once")]
+
+
+class GroupRule(TimestampedModel):
+    """An IdP group (a SCIM group's display name, or a value of the SAML groups attribute,
+    matched without regard to case) and what its members get here: an organization role,
+    the Database Administrator grant, a team. Several groups may speak for one member:
+    admin beats member, a grant from any rule grants."""
+
+    class Role(models.TextChoices):
+        NONE = "", "No change"
+        MEMBER = "member", "Member"
+        ADMIN = "admin", "Administrator"
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    group_name = models.CharField(max_length=255)
+    role = models.CharField(max_length=10, choices=Role.choices, blank=True, default=Role.NONE)
+    database_admin = models.BooleanField(default=False)
+    team = models.ForeignKey("teams.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(models.F("org"), Lower("group_name"), name="sso_grouprule_org_group_unique"),
+        ]
+        ordering = ["group_name", "pk"]
+
+    def __str__(self) -> str:
+        return f"rule {self.group_name} of {self.org_id}"

@@ -26,6 +26,8 @@ class TeamMember(models.Model):
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="team_members")
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="team_members")
+    # Added by a group rule (sso.GroupRule): leaving the group removes it.
+    by_rule = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
