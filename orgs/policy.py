@@ -105,6 +105,21 @@ def member_details(org, memberships) -> dict:
     return merged
 
 
+# What other apps show on one member's own page (orgs.views.member_detail), beyond the
+# members list's member_details: heavier values read for that one member only (the last
+# attributes the IdP sent, the directory's resource). A provider takes (org, membership)
+# and returns {name: value}, or {} when it has nothing to show.
+_member_page_details = Hooks()
+register_member_page_details = _member_page_details.register
+
+
+def member_page_details(org, membership) -> dict:
+    merged: dict = {}
+    for details in _member_page_details.answers(org, membership):
+        merged.update(details or {})
+    return merged
+
+
 # Hooks orgs fills -----------------------------------------------------------------
 
 INVITATION_PATH = re.compile(r"/invitations/([A-Za-z0-9_\-]{1,200})/")

@@ -182,7 +182,9 @@ def membership_set_database_admin(*, org: Organization, membership: Membership, 
     if membership.is_database_admin == value:
         return membership
     membership.is_database_admin = value
-    membership.save(update_fields=["is_database_admin", "updated_at"])
+    # A grant or revocation by hand is the administrator's: no group rule takes it back.
+    membership.database_admin_by_rule = False
+    membership.save(update_fields=["is_database_admin", "database_admin_by_rule", "updated_at"])
     audit_record(org=org, actor=actor, event=Events.MEMBER_DATABASE_ADMIN_CHANGED, target=membership,
                  target_label=membership.user.email, old={"database_admin": not value},
                  new={"database_admin": value})

@@ -1,9 +1,9 @@
 """Rules scim adds to other apps through their hooks (registered in ScimConfig.ready). Rule ids: docs/rules.md."""
-from sso.policy import register_directory_sync_state, register_jit_admission
+from sso.policy import register_directory_sync_state, register_jit_admission, register_member_groups
 from teams.policy import register_team_creation_block
 
 from .models import DirectoryUser
-from .selectors import directory_enabled
+from .selectors import directory_enabled, group_names_by_membership
 
 
 @register_team_creation_block
@@ -34,3 +34,12 @@ def admit_only_users_the_directory_pushed(org, user) -> str | None:
 def directory_sync_is_on(org) -> bool:
     """For the Directory Sync card of Settings › Authentication (DS2)."""
     return directory_enabled(org=org)
+
+
+@register_member_groups
+def directory_groups_of_members(org, membership_ids) -> dict | None:
+    """Group rules read SCIM groups while Directory Sync is on (the SAML groups attribute
+    otherwise): the names of each pushed member's directory groups."""
+    if not directory_enabled(org=org):
+        return None
+    return group_names_by_membership(org=org, membership_ids=membership_ids)

@@ -44,3 +44,17 @@ def group_members(*, group_ids) -> dict[int, list[int]]:
     return result
 
 
+
+
+def group_names_by_membership(*, org: Organization, membership_ids) -> dict[int, list[str]]:
+    """The display names of the directory groups of each member the directory holds (an
+    empty list for one in no group), in one query; members it does not hold are absent."""
+    names: dict[int, list[str]] = {}
+    rows = (DirectoryUser.objects.filter(org=org, membership_id__in=list(membership_ids))
+            .order_by("membership_id", "group_links__group__display_name")
+            .values_list("membership_id", "group_links__group__display_name"))
+    for membership_id, group_name in rows:
+        groups = names.setdefault(membership_id, [])
+        if group_name is not None:
+            groups.append(group_name)
+    return names

@@ -115,3 +115,24 @@ def directory_sync_enabled(org) -> bool | None:
     """None when no app offers Directory Sync (the page then shows no card)."""
     answers = _directory_sync_states.answers(org)
     return any(answers) if answers else None
+
+
+# Group rules (sso.group_rules): the IdP groups of a batch of members, from an app that
+# keeps them (Directory Sync: its SCIM groups). A provider takes (org, membership ids)
+# and returns None when it does not hold this organization's groups (its directory is
+# off), else {membership id: [group names]} for the members it knows, in a constant
+# number of queries. When none answers, the groups are those the SAML groups attribute
+# last sent (SSOIdentity.idp_groups).
+_member_groups = Hooks()
+register_member_groups = _member_groups.register
+
+
+def directory_member_groups(org, membership_ids) -> dict | None:
+    answers = [answer for answer in _member_groups.answers(org, membership_ids) if answer is not None]
+    if not answers:
+        return None
+    merged: dict = {}
+    for answer in answers:
+        merged.update(answer)
+    return merged
+

@@ -8,7 +8,16 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from config import sql
 from orgs.models import DatabasePassword, Membership, Organization, ServiceToken
 
-from .models import SESSION_LIFETIME_DEFAULT, SSOCertificate, SSOConnection, SSOIdentity, SSORemoval, VerifiedDomain
+from .models import (
+    SESSION_LIFETIME_DEFAULT,
+    GroupRule,
+    SSOCertificate,
+    SSOConnection,
+    SSOIdentity,
+    SSORemoval,
+    VerifiedDomain,
+)
+
 
 @functools.cache
 def _org_and_connection_sql(vendor: str) -> str:
@@ -225,3 +234,14 @@ def sso_org_for_email(email: str) -> Organization | None:
             .filter(sso_connection__state=SSOConnection.State.ENABLED,
                     pk__in=VerifiedDomain.objects.filter(domain=domain, verified_at__isnull=False).values("org_id"))
             .first())
+
+
+def group_rule_list(*, org: Organization) -> QuerySet[GroupRule]:
+    """The organization's group rules, with their teams, by group name."""
+    return GroupRule.objects.filter(org=org).select_related("team").order_by("group_name", "pk")
+
+
+def group_rule_get(*, org: Organization, rule_id) -> GroupRule | None:
+    if not str(rule_id).isdigit():
+        return None
+    return group_rule_list(org=org).filter(pk=rule_id).first()

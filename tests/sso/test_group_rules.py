@@ -1,0 +1,318 @@
+"""Group rules (issue 12 item 3): services, the preview, the dashboard page and the API.
+
+A rule maps an IdP group (SCIM groups under Directory Sync, the SAML groups attribute
+otherwise) to a role, the Database Administrator grant and a team; saving a rule applies
+the rule set to every member whose groups are known. Precedence: admin beats member, a
+grant from any rule grants."""
+import pytest
+
+from orgs.models import AuditEvent, Membership
+from orgs.services import membership_add, membership_set_database_admin
+from sso.events import SSOEvents
+from sso.group_rules import (
+    group_rule_create,
+    group_rule_remove,
+    group_rule_update,
+    group_rules_preview,
+    proposed_rules,
+)
+from sso.models import GroupRule, SSOIdentity
+from teams.models import Team, TeamMember
+from teams.services import team_create, team_member_add
+
+from ..conftest import client_for, make_user
+from ..scim.conftest import directory_for, enable_sso, provision
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/organizations/acme/sso/group-rules"
+PAGE = "/orgs/acme/settings/authentication/group-rules/"
+
+
+def saml_groups(org, membership, groups):
+    """The member signed in through the IdP, whose groups attribute listed `groups`."""
+    SSOIdentity.objects.update_or_create(user=membership.user, defaults={
+        "org": org, "name_id": membership.user.email, "idp_groups": list(groups),
+        "idp_attributes": {"groups": list(groups)}})
+
+
+def fresh(membership) -> Membership:
+    return Membership.objects.get(pk=membership.pk)
+
+
+def state(membership) -> tuple:
+    m = fresh(membership)
+    teams = sorted(TeamMember.objects.filter(membership=m).values_list("team__name", flat=True))
+    return m.role, m.is_database_admin, teams
+
+
+@pytest.fixture
+def person(org):
+    """A second member, in the group Engineering at the IdP."""
+    membership = membership_add(org=org, user=make_user("erin@acme.test"), role=Membership.Role.MEMBER, actor=None)
+    saml_groups(org, membership, ["Engineering"])
+    return membership
+
+
+# Each rule kind ----------------------------------------------------------------------
+
+
+def test_a_role_rule_promotes_the_group(org, admin_user, connection, person, member):
+    saml_groups(org, member, ["Sales"])
+    rule = group_rule_create(org=org, actor=admin_user, group_name="engineering", role="admin")
+    assert fresh(person).role == "admin"
+    assert fresh(member).role == "member"
+    event = AuditEvent.objects.get(org=org, event=SSOEvents.GROUP_RULE_CREATED)
+    assert event.new["group_name"] == "engineering" and event.new["members_changed"] == 1
+    assert event.target_id == str(rule.pk)
+
+
+def test_a_database_admin_rule_grants_and_leaving_the_group_takes_it(org, admin_user, connection, person):
+    group_rule_create(org=org, actor=admin_user, group_name="Engineering", database_admin=True)
+    person = fresh(person)
+    assert person.is_database_admin and person.database_admin_by_rule
+    assert AuditEvent.objects.filter(org=org, event=SSOEvents.GROUP_RULE_APPLIED, target_id=str(person.pk)).exists()
+    # The member leaves the group at the IdP; the next rule save re-reads the groups.
+    saml_groups(org, person, [])
+    group_rule_create(org=org, actor=admin_user, group_name="Other", role="member")
+    assert not fresh(person).is_database_admin
+
+
+def test_a_hand_made_grant_stays_when_the_group_is_left(org, admin_user, connection, person, member):
+    membership_set_database_admin(org=org, membership=member, value=True, actor=admin_user)
+    saml_groups(org, member, [])
+    rule = group_rule_create(org=org, actor=admin_user, group_name="Engineering", database_admin=True)
+    group_rule_remove(org=org, actor=admin_user, rule_id=rule.pk)
+    assert fresh(member).is_database_admin
+    assert not fresh(person).is_database_admin  # the rule's grant went with the rule
+
+
+def test_a_team_rule_adds_and_removes_by_rule_only(org, admin_user, connection, person, member):
+    team = team_create(org=org, name="Platform", actor=admin_user)
+    team_member_add(org=org, team=team, membership=member, actor=admin_user)  # by hand
+    saml_groups(org, member, [])
+    rule = group_rule_create(org=org, actor=admin_user, group_name="Engineering", team_id=team.pk)
+    row = TeamMember.objects.get(team=team, membership=person)
+    assert row.by_rule
+    assert not TeamMember.objects.get(team=team, membership=member).by_rule
+    other = team_create(org=org, name="Web", actor=admin_user)
+    group_rule_update(org=org, actor=admin_user, rule_id=rule.pk, team_id=other.pk)
+    assert state(person)[2] == ["Web"]
+    group_rule_remove(org=org, actor=admin_user, rule_id=rule.pk)
+    assert state(person)[2] == []
+    assert state(member)[2] == ["Platform"]  # the hand-made place stays
+
+
+# Precedence --------------------------------------------------------------------------
+
+
+def test_admin_beats_member_and_a_grant_from_any_rule_grants(org, admin_user, connection, person):
+    saml_groups(org, person, ["Engineering", "Staff", "Oncall"])
+    group_rule_create(org=org, actor=admin_user, group_name="Staff", role="member")
+    group_rule_create(org=org, actor=admin_user, group_name="Engineering", role="admin")
+    group_rule_create(org=org, actor=admin_user, group_name="Oncall", database_admin=True)
+    group_rule_create(org=org, actor=admin_user, group_name="Nobody", database_admin=False, role="member")
+    assert state(person)[:2] == ("admin", True)
+
+
+def test_the_last_administrator_is_not_demoted_by_a_rule(org, admin_user, admin_membership, connection):
+    saml_groups(org, admin_membership, ["Everyone"])
+    preview = group_rules_preview(org=org, rules=proposed_rules(org=org, group_name="Everyone", role="member"))
+    assert preview == [{"member": admin_membership.pk, "email": "ada@acme.test", "role": None,
+                        "role_kept": ("admin", "member"), "database_admin": None,
+                        "teams_added": [], "teams_removed": []}]
+    group_rule_create(org=org, actor=admin_user, group_name="Everyone", role="member")
+    assert fresh(admin_membership).role == "admin"
+    assert AuditEvent.objects.filter(org=org, event=SSOEvents.IDP_ROLE_KEPT).count() == 1
+
+
+def test_members_whose_groups_are_unknown_are_left_alone(org, admin_user, connection, member):
+    membership_set_database_admin(org=org, membership=member, value=True, actor=admin_user)
+    Membership.objects.filter(pk=member.pk).update(database_admin_by_rule=True)  # as if a rule had granted it
+    group_rule_create(org=org, actor=admin_user, group_name="Engineering", database_admin=True)
+    assert fresh(member).is_database_admin  # no identity here: no groups known, nothing decided
+
+
+def test_a_hand_change_after_a_rule_grant_is_the_administrators(org, admin_user, connection, person):
+    group_rule_create(org=org, actor=admin_user, group_name="Engineering", database_admin=True)
+    membership_set_database_admin(org=org, membership=person, value=False, actor=admin_user)
+    membership_set_database_admin(org=org, membership=person, value=True, actor=admin_user)
+    saml_groups(org, person, [])
+    group_rule_create(org=org, actor=admin_user, group_name="Other", role="member")
+    assert fresh(person).is_database_admin and not fresh(person).database_admin_by_rule
+
+
+# Directory Sync: SCIM groups, and directory teams stay as they are ---------------------
+
+
+@pytest.fixture
+def directory(org, admin_user, connection):
+    enable_sso(org)
+    return directory_for(org, admin_user)
+
+
+def test_under_directory_sync_scim_groups_decide(org, admin_user, directory):
+    user_id = provision(directory, "dora@acme.test")
+    response = directory.post("Groups", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                                         "displayName": "DBAs", "members": [{"value": user_id}]})
+    assert response.status_code == 201, response.content
+    dora = Membership.objects.get(org=org, user__email="dora@acme.test")
+    # A SAML groups attribute is not read while the directory holds the groups.
+    saml_groups(org, dora, ["Admins"])
+    group_rule_create(org=org, actor=admin_user, group_name="Admins", role="admin")
+    group_rule_create(org=org, actor=admin_user, group_name="dbas", database_admin=True)
+    assert state(dora)[:2] == ("member", True)
+
+
+def test_a_rule_naming_a_directory_team_is_refused(org, admin_user, directory):
+    team = Team.objects.create(org=org, name="Mirrored", directory_managed=True)
+    with pytest.raises(Exception) as refused:
+        group_rule_create(org=org, actor=admin_user, group_name="Mirrored", team_id=team.pk)
+    assert refused.value.status == 400 and refused.value.code == "directory_team"
+    assert "Directory Sync" in refused.value.message
+    plain = Team.objects.create(org=org, name="Plain")
+    with pytest.raises(Exception) as refused:
+        group_rule_create(org=org, actor=admin_user, group_name="Plain", team_id=plain.pk)
+    assert refused.value.code == "directory_team" and "stay as the directory sends them" in refused.value.message
+    assert not GroupRule.objects.filter(org=org).exists()
+
+
+# Checks -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("values, code", [
+    ({"group_name": "", "role": "admin"}, "invalid_group_name"),
+    ({"group_name": "x" * 256, "role": "admin"}, "invalid_group_name"),
+    ({"group_name": "G", "role": "owner"}, "invalid_role"),
+    ({"group_name": "G"}, "no_effect"),
+    ({"group_name": "G", "team_id": 999999}, "invalid_team"),
+])
+def test_bad_rules_are_refused(org, admin_user, connection, values, code):
+    with pytest.raises(Exception) as refused:
+        group_rule_create(org=org, actor=admin_user, **values)
+    assert (refused.value.status, refused.value.code) == (400, code)
+
+
+def test_group_names_are_unique_without_regard_to_case(org, admin_user, connection):
+    group_rule_create(org=org, actor=admin_user, group_name="Engineering", role="admin")
+    with pytest.raises(Exception) as refused:
+        group_rule_create(org=org, actor=admin_user, group_name="ENGINEERING", role="member")
+    assert (refused.value.status, refused.value.code) == (409, "group_rule_exists")
+
+
+def test_rules_need_sso_configured(org, admin_user):
+    with pytest.raises(Exception) as refused:
+        group_rule_create(org=org, actor=admin_user, group_name="G", role="admin")
+    assert (refused.value.status, refused.value.code) == (409, "sso_not_configured")
+
+
+def test_a_team_of_another_organization_is_refused(org, admin_user, connection, other_org, outsider):
+    theirs = team_create(org=other_org, name="Theirs", actor=outsider)
+    with pytest.raises(Exception) as refused:
+        group_rule_create(org=org, actor=admin_user, group_name="G", team_id=theirs.pk)
+    assert refused.value.code == "invalid_team"
+
+
+# The preview is what saving applies -------------------------------------------------------
+
+
+def _world(org, admin_user, count=6):
+    """Members in assorted groups, with hand-made and rule-made grants and teams."""
+    platform = team_create(org=org, name="Platform", actor=admin_user)
+    web = team_create(org=org, name="Web", actor=admin_user)
+    memberships = []
+    for i in range(count):
+        membership = membership_add(org=org, user=make_user(f"p{i}@acme.test"), role=Membership.Role.MEMBER,
+                                    actor=None)
+        saml_groups(org, membership, [["Eng"], ["Eng", "DBA"], ["Ops"], [], ["dba"], ["Ops", "Eng"]][i % 6])
+        memberships.append(membership)
+    membership_set_database_admin(org=org, membership=memberships[2], value=True, actor=admin_user)
+    team_member_add(org=org, team=web, membership=memberships[0], actor=admin_user)
+    return memberships, platform, web
+
+
+def _snapshot(org):
+    members = {m.pk: (m.user.email, m.role, m.is_database_admin)
+               for m in Membership.objects.filter(org=org).select_related("user")}
+    teams = {}
+    for membership_id, name in TeamMember.objects.filter(org=org).values_list("membership_id", "team__name"):
+        teams.setdefault(membership_id, set()).add(name)
+    return members, teams
+
+
+def _diff(before, after):
+    rows = []
+    (members_before, teams_before), (members_after, teams_after) = before, after
+    for pk, (email, role, dba) in sorted(members_after.items()):
+        _, old_role, old_dba = members_before[pk]
+        old_teams, new_teams = teams_before.get(pk, set()), teams_after.get(pk, set())
+        row = {"member": pk, "email": email, "role": (old_role, role) if role != old_role else None,
+               "database_admin": (old_dba, dba) if dba != old_dba else None,
+               "teams_added": sorted(new_teams - old_teams), "teams_removed": sorted(old_teams - new_teams)}
+        if row["role"] or row["database_admin"] or row["teams_added"] or row["teams_removed"]:
+            rows.append(row)
+    return rows
+
+
+def _comparable(preview):
+    return [{**{k: v for k, v in row.items() if k != "role_kept"},
+             "teams_added": sorted(row["teams_added"]), "teams_removed": sorted(row["teams_removed"])}
+            for row in preview]
+
+
+def test_preview_equals_what_saving_applies(org, admin_user, connection, settings):
+    import sso.group_rules
+
+    sso.group_rules.BATCH_SIZE = 4  # several batches
+    try:
+        memberships, platform, web = _world(org, admin_user, count=12)
+        steps = [
+            ("create", {"group_name": "Eng", "role": "admin", "team_id": platform.pk}),
+            ("create", {"group_name": "DBA", "database_admin": True}),
+            ("create", {"group_name": "Ops", "role": "member", "team_id": web.pk}),
+            ("update", {"group_name": "Eng", "role": "", "database_admin": True, "team_id": web.pk}),
+            ("remove", {"group_name": "DBA"}),
+            ("update", {"group_name": "Ops", "team_id": None, "role": "admin"}),
+            ("remove", {"group_name": "Eng"}),
+        ]
+        for action, values in steps:
+            rule = GroupRule.objects.filter(org=org, group_name__iexact=values["group_name"]).first()
+            if action == "create":
+                rules = proposed_rules(org=org, **values)
+            elif action == "update":
+                rules = proposed_rules(org=org, rule_id=rule.pk, **values)
+            else:
+                rules = proposed_rules(org=org, rule_id=rule.pk, remove=True)
+            assert not GroupRule.objects.filter(org=org, pk__isnull=True).exists()
+            before = _snapshot(org)
+            preview = group_rules_preview(org=org, rules=rules)
+            assert _snapshot(org) == before, "the preview writes nothing"
+            if action == "create":
+                group_rule_create(org=org, actor=admin_user, **values)
+            elif action == "update":
+                group_rule_update(org=org, actor=admin_user, rule_id=rule.pk, **values)
+            else:
+                group_rule_remove(org=org, actor=admin_user, rule_id=rule.pk)
+            assert _comparable(preview) == _diff(before, _snapshot(org)), (action, values)
+            assert preview or action == "remove"
+    finally:
+        sso.group_rules.BATCH_SIZE = 500
+
+
+def test_saving_reads_the_members_in_a_constant_number_of_queries(org, admin_user, connection,
+                                                                   django_assert_max_num_queries):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    def cost(count):
+        GroupRule.objects.filter(org=org).delete()
+        Membership.objects.filter(org=org).exclude(user=admin_user).delete()
+        for i in range(count):
+            membership = membership_add(org=org, user=make_user(f"q{count}-{i}@acme.test"),
+                                        role=Membership.Role.MEMBER, actor=None)
+            saml_groups(org, membership, ["Nobody"])
+        with CaptureQueriesContext(db) as queries:
+            group_rule_create(org=org, actor=admin_user, group_name="Eng", role="admin")
+        return len(queries.captured_queries)
+
+    assert cost(3) == cost(30)
