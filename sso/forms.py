@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django import forms
 
-from .models import AttributePreset
+from .models import AttributePreset, GroupRule
 from .services import SESSION_LIFETIME_HOURS
 
 METADATA_FILE_MAX_BYTES = 1024 * 1024
@@ -130,6 +130,23 @@ class DomainForm(ActionForm):
 
     def arguments(self) -> dict:
         return {"domain": self.cleaned_data["domain"]}
+
+
+class GroupRuleForm(ActionForm):
+    """A group rule (sso.group_rules): the IdP group, and what its members get here. The
+    team by its id; the service checks it is one of this organization's own teams."""
+
+    group_name = text()
+    role = forms.ChoiceField(required=False, choices=GroupRule.Role.choices,
+                             error_messages={"invalid_choice": "Unknown role “%(value)s”."})
+    database_admin = forms.BooleanField(required=False, widget=Tick)
+    team = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
+                              error_messages=dict.fromkeys(("invalid", "min_value", "max_value"), "Choose a team."))
+
+    def arguments(self) -> dict:
+        data = self.cleaned_data
+        return {"group_name": data["group_name"], "role": data["role"], "database_admin": data["database_admin"],
+                "team_id": data["team"]}
 
 
 _LIFETIME_REFUSAL = (f"Give the SSO session lifetime in whole hours, {SESSION_LIFETIME_HOURS[0]} to "

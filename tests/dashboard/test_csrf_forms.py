@@ -14,6 +14,7 @@ from config import outbound
 from orgs.models import AuditEvent, Membership
 from sso import views as sso_views
 from sso.dashboard_urls import urlpatterns as sso_dashboard_urls
+from sso.group_rules import group_rule_create
 from sso.models import PendingLink, SSOCertificate, SSOConnection, VerifiedDomain
 from sso.services import domain_add, sso_certificate_add, sso_configure, sso_enable, sso_login
 from tests.conftest import PASSWORD, make_user
@@ -118,6 +119,14 @@ def _member_id(w):
     return {"membership_id": Membership.objects.get(org=w["org"], user=w["member"].user).pk}
 
 
+def _group_rule(w):
+    w["rule"] = group_rule_create(org=w["org"], actor=w["admin"], group_name="Engineering", role="admin")
+
+
+def _rule_id(w):
+    return {"rule_id": w["rule"].pk}
+
+
 # URL name (sso_dashboard) → (form data, the URL's arguments, setup so that the action would succeed)
 ACTIONS = {
     "configure": (lambda w: {"idp_entity_id": "https://idp.next.test/", "idp_sso_url": "https://idp.next.test/sso",
@@ -134,11 +143,18 @@ ACTIONS = {
     "domain_remove": (lambda w: {}, lambda w: {"domain_id": w["domain"].pk}, None),
     "session_lifetime": (lambda w: {"session_lifetime_hours": "48"}, None, None),
     "identity_unlink": (lambda w: {}, _member_id, _signed_in_through_the_idp),
+    "group_rule_add": (lambda w: {"group_name": "Engineering", "database_admin": "1"}, None, None),
+    "group_rule_edit": (lambda w: {"group_name": "Engineering", "role": "member"}, _rule_id, _group_rule),
+    "group_rule_remove": (lambda w: {}, _rule_id, _group_rule),
 }
+# Pages (GET) and the group rules' previews (a POST that writes nothing; their CSRF check
+# is in tests/sso/test_group_rules.py).
+NOT_ACTIONS = {"authentication", "group_rules", "group_rule", "group_rule_add_preview", "group_rule_edit_preview",
+               "group_rule_remove_preview"}
 
 
 def test_every_dashboard_action_is_covered():
-    assert set(ACTIONS) == {pattern.name for pattern in sso_dashboard_urls} - {"authentication"}
+    assert set(ACTIONS) == {pattern.name for pattern in sso_dashboard_urls} - NOT_ACTIONS
 
 
 @pytest.mark.parametrize("action", sorted(ACTIONS))

@@ -316,3 +316,90 @@ def test_saving_reads_the_members_in_a_constant_number_of_queries(org, admin_use
         return len(queries.captured_queries)
 
     assert cost(3) == cost(30)
+
+
+# The dashboard page --------------------------------------------------------------------
+
+
+def test_page_add_preview_then_save(admin_client, org, connection, person):
+    platform = team_create(org=org, name="Platform", actor=org.memberships.get(role="admin").user)
+    page = admin_client.get(PAGE)
+    assert page.status_code == 200 and "No group rules." in page.content.decode()
+    assert PAGE in admin_client.get("/orgs/acme/settings/authentication/").content.decode()
+    values = {"group_name": "Engineering", "role": "admin", "database_admin": "1", "team": str(platform.pk)}
+    preview = admin_client.post(PAGE + "add/preview/", values)
+    body = preview.content.decode()
+    assert preview.status_code == 200, body
+    assert 'data-preview-member="erin@acme.test"' in body and "+ Platform" in body and "granted" in body
+    assert f'action="{PAGE}add/"' in body
+    assert not GroupRule.objects.filter(org=org).exists() and fresh(person).role == "member"
+    saved = admin_client.post(PAGE + "add/", values)
+    assert saved.status_code == 302 and saved["Location"] == PAGE
+    assert state(person) == ("admin", True, ["Platform"])
+    assert 'data-rule="Engineering"' in admin_client.get(PAGE).content.decode()
+
+
+def test_page_edit_and_remove_are_previewed(admin_client, org, admin_user, connection, person):
+    rule = group_rule_create(org=org, actor=admin_user, group_name="Engineering", database_admin=True)
+    url = f"{PAGE}{rule.pk}/"
+    assert admin_client.get(url).status_code == 200
+    preview = admin_client.post(url + "edit/preview/", {"group_name": "Engineering", "role": "admin"})
+    assert "taken away" in preview.content.decode() and "member → <strong>admin</strong>" in preview.content.decode()
+    assert admin_client.post(url + "edit/", {"group_name": "Engineering", "role": "admin"}).status_code == 302
+    assert state(person)[:2] == ("admin", False)
+    preview = admin_client.post(url + "remove/preview/")
+    assert preview.status_code == 200 and f'action="{url}remove/"' in preview.content.decode()
+    assert GroupRule.objects.filter(pk=rule.pk).exists()
+    assert admin_client.post(url + "remove/").status_code == 302
+    assert not GroupRule.objects.filter(pk=rule.pk).exists()
+
+
+def test_page_refusals_are_shown_and_change_nothing(admin_client, org, admin_user, connection):
+    group_rule_create(org=org, actor=admin_user, group_name="Engineering", role="admin")
+    before = AuditEvent.objects.count()
+    response = admin_client.post(PAGE + "add/", {"group_name": "engineering", "role": "member"})
+    assert response.status_code == 409 and "already exists" in response.content.decode()
+    response = admin_client.post(PAGE + "add/preview/", {"group_name": "G"})
+    assert response.status_code == 400 and "must do something" in response.content.decode()
+    response = admin_client.post(PAGE + "add/preview/", {"group_name": "G", "role": "owner"})
+    assert response.status_code == 400
+    response = admin_client.post(PAGE + "add/", {"group_name": "G", "team": "99999999999999999999"})
+    assert response.status_code == 400
+    assert AuditEvent.objects.count() == before and GroupRule.objects.filter(org=org).count() == 1
+
+
+def test_page_access(admin_client, member_client, outsider_client, org, admin_user, member, connection, other_org):
+    rule = group_rule_create(org=org, actor=admin_user, group_name="Engineering", role="admin")
+    for url in (PAGE, f"{PAGE}{rule.pk}/"):
+        assert member_client.get(url).status_code == 200
+        assert outsider_client.get(url).status_code == 404
+    body = member_client.get(f"{PAGE}{rule.pk}/").content.decode()
+    assert "Change the rule" not in body and "Remove…" not in body
+    assert member_client.get(f"{PAGE}999999/").status_code == 404
+    for url, data in ((PAGE + "add/preview/", {"group_name": "X", "role": "admin"}),
+                      (PAGE + "add/", {"group_name": "X", "role": "admin"}),
+                      (f"{PAGE}{rule.pk}/edit/preview/", {"group_name": "X", "role": "admin"}),
+                      (f"{PAGE}{rule.pk}/edit/", {"group_name": "X", "role": "admin"}),
+                      (f"{PAGE}{rule.pk}/remove/preview/", {}),
+                      (f"{PAGE}{rule.pk}/remove/", {})):
+        assert member_client.post(url, data).status_code == 403
+        assert outsider_client.post(url, data).status_code == 404
+    assert list(GroupRule.objects.filter(org=org).values_list("group_name", flat=True)) == ["Engineering"]
+
+
+@pytest.mark.parametrize("path, data", [
+    ("add/preview/", {"group_name": "X", "role": "admin"}),
+    ("{rule}/edit/preview/", {"group_name": "X", "role": "member"}),
+    ("{rule}/remove/preview/", {}),
+])
+def test_previews_need_the_csrf_token(org, admin_user, connection, path, data):
+    from django.test import Client
+
+    rule = group_rule_create(org=org, actor=admin_user, group_name="Engineering", role="admin")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user, backend="accounts.backends.EmailBackend")
+    url = PAGE + path.format(rule=rule.pk)
+    assert client.post(url, data).status_code == 403
+    client.get(PAGE)
+    response = client.post(url, {**data, "csrfmiddlewaretoken": client.cookies["csrftoken"].value})
+    assert response.status_code == 200 and 'data-testid="group-rule-preview"' in response.content.decode()
