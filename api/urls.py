@@ -7,7 +7,7 @@ caller's role (api.permissions).
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView
 
-from .endpoints import account, audit, credentials, directory_sync, invitations, members, sso, teams
+from .endpoints import account, audit, credentials, directory_sync, group_rules, invitations, members, sso, teams
 from .views import not_found
 
 app_name = "api"
@@ -59,6 +59,9 @@ urlpatterns = [
     org_path("/sso/enable/preview", sso.SSOPreviewView.as_view(), "sso-enable-preview"),
     org_path("/sso/enable", sso.SSOEnableView.as_view(), "sso-enable"),
     org_path("/sso/disable", sso.SSODisableView.as_view(), "sso-disable"),
+    org_path("/sso/group-rules", group_rules.GroupRuleListView.as_view(), "sso-group-rules"),
+    org_path("/sso/group-rules/preview", group_rules.GroupRulePreviewView.as_view(), "sso-group-rules-preview"),
+    org_path("/sso/group-rules/<int:rule_id>", group_rules.GroupRuleDetailView.as_view(), "sso-group-rule"),
     org_path("/directory-sync", directory_sync.DirectorySyncView.as_view(), "directory-sync"),
     org_path("/directory-sync/enable", directory_sync.DirectorySyncEnableView.as_view(), "directory-sync-enable"),
     org_path("/directory-sync/disable", directory_sync.DirectorySyncDisableView.as_view(), "directory-sync-disable"),

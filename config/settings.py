@@ -299,6 +299,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets of fields named "role": the membership's and a group rule's.
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "orgs.models.Membership.Role",
+        "GroupRuleRoleEnum": "sso.models.GroupRule.Role",
+    },
 }
 
 LOGGING = {

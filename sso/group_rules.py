@@ -210,9 +210,10 @@ def _rule_team(org: Organization, team_id) -> Team | None:
     return team
 
 
-def _configured(org: Organization) -> None:
+def _configured(org: Organization, *, lock: bool = True) -> None:
     # Locked: two rule saves of one organization apply one after the other.
-    if not SSOConnection.objects.select_for_update().filter(org=org).exists():
+    connections = SSOConnection.objects.filter(org=org)
+    if not (connections.select_for_update() if lock else connections).exists():
         raise Conflict("Configure your identity provider before adding group rules.", code="sso_not_configured")
 
 
@@ -232,6 +233,7 @@ def _snapshot(rule: GroupRule) -> dict:
 def proposed_rules(*, org: Organization, rule_id=None, remove: bool = False, **values) -> list[GroupRule]:
     """The organization's rules with one change: a new rule (no `rule_id`), a rule's new
     `values`, or its removal; checked as saving would check it. For the preview."""
+    _configured(org, lock=False)
     rules = rules_of(org)
     if rule_id is None:
         return [*rules, _clean(org, GroupRule(org=org), **_new_rule_values(values))]

@@ -403,3 +403,89 @@ def test_previews_need_the_csrf_token(org, admin_user, connection, path, data):
     client.get(PAGE)
     response = client.post(url, {**data, "csrfmiddlewaretoken": client.cookies["csrftoken"].value})
     assert response.status_code == 200 and 'data-testid="group-rule-preview"' in response.content.decode()
+
+
+# The API -------------------------------------------------------------------------------
+
+
+def test_api_create_read_change_remove(admin_client, member_client, org, connection, person, member):
+    created = admin_client.post(API, {"group_name": "Engineering", "role": "admin"}, content_type="application/json")
+    assert created.status_code == 201, created.json()
+    rule = created.json()
+    assert rule["group_name"] == "Engineering" and rule["role"] == "admin" and rule["team_id"] is None
+    assert fresh(person).role == "admin"
+    for client in (admin_client, member_client):
+        assert client.get(API).json()["results"][0]["id"] == rule["id"]
+        assert client.get(f"{API}/{rule['id']}").json()["group_name"] == "Engineering"
+    changed = admin_client.patch(f"{API}/{rule['id']}", {"database_admin": True}, content_type="application/json")
+    assert changed.status_code == 200 and changed.json()["database_admin"] and changed.json()["role"] == "admin"
+    assert fresh(person).is_database_admin
+    assert admin_client.delete(f"{API}/{rule['id']}").status_code == 204
+    assert not fresh(person).is_database_admin and fresh(person).role == "admin"
+    assert admin_client.get(f"{API}/{rule['id']}").status_code == 404
+
+
+def test_api_preview_matches_what_saving_applies(admin_client, org, admin_user, connection, person):
+    team = team_create(org=org, name="Platform", actor=admin_user)
+    body = {"group_name": "engineering", "role": "admin", "database_admin": True, "team_id": team.pk}
+    preview = admin_client.post(API + "/preview", body, content_type="application/json")
+    assert preview.status_code == 200, preview.json()
+    assert preview.json() == {"changes": [{
+        "member": person.pk, "email": "erin@acme.test", "role": ["member", "admin"], "role_kept": None,
+        "database_admin": [False, True], "teams_added": ["Platform"], "teams_removed": []}]}
+    assert not GroupRule.objects.filter(org=org).exists()
+    rule_id = admin_client.post(API, body, content_type="application/json").json()["id"]
+    assert state(person) == ("admin", True, ["Platform"])
+    removal = admin_client.post(API + "/preview", {"rule_id": rule_id, "remove": True},
+                                content_type="application/json").json()["changes"]
+    assert removal == [{"member": person.pk, "email": "erin@acme.test", "role": None, "role_kept": None,
+                        "database_admin": [True, False], "teams_added": [], "teams_removed": ["Platform"]}]
+    change = admin_client.post(API + "/preview", {"rule_id": rule_id, "team_id": None},
+                               content_type="application/json").json()["changes"]
+    assert change == [{**removal[0], "database_admin": None}]
+
+
+@pytest.mark.parametrize("body, status, code", [
+    ({"group_name": "G"}, 400, "no_effect"),
+    ({"group_name": "", "role": "admin"}, 400, None),
+    ({"group_name": "G", "role": "owner"}, 400, None),
+    ({"group_name": "G", "role": "admin", "bogus": 1}, 400, "unknown_field"),
+    ({"group_name": "G", "team_id": 12345678}, 400, "invalid_team"),
+    ({"group_name": "engineering", "role": "member"}, 409, "group_rule_exists"),
+])
+def test_api_refusals_change_nothing(admin_client, org, admin_user, connection, body, status, code):
+    group_rule_create(org=org, actor=admin_user, group_name="Engineering", role="admin")
+    before = (list(GroupRule.objects.values_list()), AuditEvent.objects.count())
+    for url in (API, API + "/preview"):
+        response = admin_client.post(url, body, content_type="application/json")
+        assert response.status_code == status, response.json()
+        assert "message" in response.json()
+        if code:
+            assert response.json()["code"] == code
+    assert (list(GroupRule.objects.values_list()), AuditEvent.objects.count()) == before
+
+
+def test_api_access(admin_client, member_client, outsider_client, org, admin_user, connection, other_org, member):
+    rule = group_rule_create(org=org, actor=admin_user, group_name="Engineering", role="admin")
+    body = {"group_name": "X", "role": "admin"}
+    assert member_client.post(API, body, content_type="application/json").status_code == 403
+    assert member_client.post(API + "/preview", body, content_type="application/json").status_code == 403
+    assert member_client.patch(f"{API}/{rule.pk}", body, content_type="application/json").status_code == 403
+    assert member_client.delete(f"{API}/{rule.pk}").status_code == 403
+    for request in (lambda c: c.get(API), lambda c: c.get(f"{API}/{rule.pk}"),
+                    lambda c: c.post(API, body, content_type="application/json"),
+                    lambda c: c.post(API + "/preview", body, content_type="application/json"),
+                    lambda c: c.patch(f"{API}/{rule.pk}", body, content_type="application/json"),
+                    lambda c: c.delete(f"{API}/{rule.pk}")):
+        assert request(outsider_client).status_code == 404
+    # The other organization's own rule is not reachable through acme's URL, nor acme's through theirs.
+    assert outsider_client.get(f"/api/v1/organizations/other/sso/group-rules/{rule.pk}").status_code == 404
+    assert list(GroupRule.objects.values_list("group_name", "role")) == [("Engineering", "admin")]
+
+
+def test_api_needs_sso_configured(admin_client, org):
+    response = admin_client.post(API, {"group_name": "G", "role": "admin"}, content_type="application/json")
+    assert (response.status_code, response.json()["code"]) == (409, "sso_not_configured")
+    response = admin_client.post(API + "/preview", {"group_name": "G", "role": "admin"},
+                                 content_type="application/json")
+    assert (response.status_code, response.json()["code"]) == (409, "sso_not_configured")
