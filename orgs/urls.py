@@ -7,6 +7,7 @@ app_name = "orgs"
 settings_patterns = [
     path("members/", views.members, name="members"),
     path("members/leave/", views.member_leave, name="member_leave"),
+    path("members/<int:membership_id>/", views.member_detail, name="member"),
     path("members/<int:membership_id>/role/", views.member_role, name="member_role"),
     path("members/<int:membership_id>/database-admin/", views.member_database_admin, name="member_database_admin"),
     path("members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),

@@ -18,7 +18,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.errors import ServiceError
 
@@ -174,6 +174,26 @@ def _member_action(request, membership_id, action, success: str):
 @org_view()
 def members(request):
     return _render_members(request)
+
+
+@org_view()
+@require_GET
+def member_detail(request, membership_id: int):
+    """One member's page: role, Database Administrator grant, teams, and what other apps
+    know of them (member_details, as on the list; member_page_details, read for this page
+    only: what the IdP last sent, the directory's resource), so an administrator can see
+    why a role or grant is what it is. Members may look."""
+    org = request.org
+    membership = member_get(org=org, membership_id=membership_id)
+    if membership is None:
+        raise Http404("No such member.")
+    return render(request, "orgs/member.html", {
+        "m": membership,
+        "row": policy.member_details(org, [membership]).get(membership.pk, {}),
+        "page": policy.member_page_details(org, membership),
+        "is_admin": request.membership.is_admin,
+        "me_id": request.user.pk,
+    })
 
 
 @org_view(admin=True)

@@ -1,4 +1,7 @@
 """Rules scim adds to other apps through their hooks (registered in ScimConfig.ready). Rule ids: docs/rules.md."""
+import json
+
+from orgs.policy import register_member_page_details
 from sso.policy import register_directory_sync_state, register_jit_admission, register_member_groups
 from teams.policy import register_team_creation_block
 
@@ -43,3 +46,20 @@ def directory_groups_of_members(org, membership_ids) -> dict | None:
     if not directory_enabled(org=org):
         return None
     return group_names_by_membership(org=org, membership_ids=membership_ids)
+
+
+@register_member_page_details
+def directory_user_of_member(org, membership) -> dict:
+    """Issue 12 item 4: the directory's resource for this member as last received (no
+    password), when, and an email change that could not reach the account (needs attention)."""
+    directory_user = DirectoryUser.objects.filter(org=org, user_id=membership.user_id).first()
+    if directory_user is None:
+        return {}
+    resource = {name: value for name, value in (directory_user.raw or {}).items() if name.lower() != "password"}
+    return {"directory_user": {
+        "resource": json.dumps(resource, indent=2, sort_keys=True, ensure_ascii=False),
+        "updated_at": directory_user.updated_at,
+        "active": directory_user.active,
+        "email_change_pending": directory_user.email_change_pending,
+        "email_change_reason": directory_user.email_change_reason,
+    }}

@@ -9,8 +9,8 @@ from accounts.policy import register_password_signin_check, register_sign_out_re
 from config.hooks import Hooks
 from orgs.models import sso_available_for
 from orgs.policy import (register_access_annotations, register_access_block, register_invitation_block,
-                         register_member_add_warning, register_member_details, register_plan_change_block,
-                         register_session_gate)
+                         register_member_add_warning, register_member_details, register_member_page_details,
+                         register_plan_change_block, register_session_gate)
 
 from . import sessions
 from .models import SSOConnection, SSOIdentity
@@ -84,13 +84,30 @@ def linked_identities(org, memberships) -> dict:
     unlinks it (one query for the page)."""
     user_ids = [membership.user_id for membership in memberships]
     identities = {identity.user_id: identity for identity in
-                  SSOIdentity.objects.filter(org=org, user_id__in=user_ids).exclude(name_id="")}
+                  SSOIdentity.objects.filter(org=org, user_id__in=user_ids).exclude(name_id="")
+                  .defer("idp_attributes", "idp_groups")}
     return {membership.pk: {
         "sso_identity": identities[membership.user_id],
         # "…:nameid-format:persistent" → "persistent"; a subject attribute's value has no format.
         "sso_identity_format": identities[membership.user_id].name_id_format.rpartition(":")[2],
         "sso_unlink_url": f"/orgs/{org.slug}/settings/authentication/identities/{membership.pk}/unlink/",
     } for membership in memberships if membership.user_id in identities}
+
+
+@register_member_page_details
+def what_the_idp_sent(org, membership) -> dict:
+    """Issue 12 item 4: the attributes the IdP sent at the member's last sign-in here and
+    the groups named in them (what group rules read without Directory Sync)."""
+    identity = (SSOIdentity.objects.filter(org=org, user_id=membership.user_id)
+                .only("idp_attributes", "idp_groups", "last_sso_login_at").first())
+    if identity is None:
+        return {}
+    return {"idp": {
+        "attributes": sorted((name, values if isinstance(values, list) else [values])
+                             for name, values in (identity.idp_attributes or {}).items()),
+        "groups": list(identity.idp_groups or []),
+        "last_sso_login_at": identity.last_sso_login_at,
+    }}
 
 
 # Hooks sso offers -----------------------------------------------------------------

@@ -11,8 +11,9 @@ orgs.policy member-details provider), so orgs never imports teams.
 Rule ids: docs/rules.md.
 """
 from config.hooks import Hooks
-from orgs.policy import register_member_details
+from orgs.policy import register_member_details, register_member_page_details
 
+from .models import TeamMember
 from .selectors import teams_by_membership
 
 _team_creation_blocks = Hooks()
@@ -28,3 +29,11 @@ def member_teams(org, memberships) -> dict:
     """{membership id: {"teams": [team names]}} for a page of members, in one query."""
     names = teams_by_membership(org=org, membership_ids=[membership.pk for membership in memberships])
     return {membership_id: {"teams": teams} for membership_id, teams in names.items()}
+
+
+@register_member_page_details
+def teams_given_by_rules(org, membership) -> dict:
+    """The member's teams that a group rule gave (leaving the group takes them away)."""
+    names = list(TeamMember.objects.filter(org=org, membership=membership, by_rule=True)
+                 .order_by("team__name").values_list("team__name", flat=True))
+    return {"teams_by_rule": names} if names else {}
