@@ -17,9 +17,8 @@ from sso.selectors import sso_is_enabled
 from teams.selectors import team_count
 
 from . import request_log, services
-from .forms import DirectoryEnableForm, RolesForm
-from .models import DEFAULT_ROLE_ATTRIBUTE
-from .selectors import directory_of
+from .forms import DirectoryEnableForm
+from .selectors import directory_of, email_changes_pending, role_management
 
 
 def _render(request, *, form=None, status: int = 200, **secret):
@@ -33,7 +32,10 @@ def _render(request, *, form=None, status: int = 200, **secret):
         "scim_base_url": f"{settings.BASE_URL}/scim/v2/{org.slug}/",
         "requests": request_log.recent(org_id=org.pk, limit=50) if directory else [],
         "team_count": team_count(org=org),
-        "role_attribute": directory.role_attribute if directory else DEFAULT_ROLE_ATTRIBUTE,
+        # DS4's switch is in Settings › Authentication; the page says where, and its state.
+        "role_management": role_management(org=org),
+        # Email changes from the IdP that did not reach the account (scim.idp.follow_email).
+        "needs_attention": list(email_changes_pending(org=org)[:200]) if directory else [],
         "refused": {request.resolver_match.url_name: form} if form is not None else {},
         **secret,
     }, status=status)
@@ -79,19 +81,4 @@ def rotate_token(request):
 def disable(request):
     services.directory_disable(org=request.org, actor=request.user)
     messages.success(request, "Directory Sync is off. Members and teams stay and can be edited here again.")
-    return _back(request)
-
-
-@org_view(admin=True)
-@require_POST
-def roles(request):
-    """DS4: “Manage roles through identity provider” and the role attribute's name."""
-    form = RolesForm(request.POST)
-    if not form.is_valid():
-        return _render(request, form=form, status=400)
-    try:
-        services.directory_set_manage_roles(org=request.org, actor=request.user, **form.arguments())
-    except ServiceError as exc:
-        return _refused(request, exc, form)
-    messages.success(request, "Directory Sync settings saved.")
     return _back(request)

@@ -9,5 +9,4 @@ urlpatterns = [
     path("", dashboard.directory_sync, name="directory_sync"),
     path("rotate-token/", dashboard.rotate_token, name="rotate_token"),
     path("disable/", dashboard.disable, name="disable"),
-    path("roles/", dashboard.roles, name="roles"),
 ]

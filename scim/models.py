@@ -14,15 +14,11 @@ from django.utils import timezone
 from orgs.models import Membership, Organization
 from teams.models import Team
 
-DEFAULT_ROLE_ATTRIBUTE = "planetscale_role"
-
-
 class Directory(models.Model):
     org = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="directory")
     enabled = models.BooleanField(default=False)
-    # DS4: the organization role follows the IdP's role attribute.
-    manage_roles_via_idp = models.BooleanField(default=False)
-    role_attribute = models.CharField(max_length=64, default=DEFAULT_ROLE_ATTRIBUTE)
+    # DS4's switch ("Manage roles through identity provider") and the role attribute's
+    # name are the SSO connection's (Settings › Authentication): scim.selectors.role_management.
     enabled_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

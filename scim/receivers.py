@@ -25,3 +25,11 @@ def detach_claimed_account(sender=None, *, user, **kwargs) -> None:
     from .services import directory_users_release_account
 
     directory_users_release_account(user=user)
+
+
+def on_role_management_enabled(sender=None, *, org, actor=None, **kwargs):
+    """DS4 turned on (Settings › Authentication): each active directory user's last role
+    applies now, inside the switch's transaction, as the IdP's next word would."""
+    from .services import directory_apply_stored_roles
+
+    directory_apply_stored_roles(org=org, actor=actor)

@@ -1,7 +1,11 @@
 """Directory Sync reads, always scoped to one organization."""
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 
 from orgs.models import Organization
+from sso.models import DEFAULT_ROLE_ATTRIBUTE
+from sso.selectors import sso_connection_of
 
 from .models import Directory, DirectoryGroup, DirectoryGroupMember, DirectoryUser
 
@@ -58,3 +62,30 @@ def group_names_by_membership(*, org: Organization, membership_ids) -> dict[int,
         if group_name is not None:
             groups.append(group_name)
     return names
+
+
+@dataclass(frozen=True)
+class RoleManagement:
+    """DS4: "Manage roles through identity provider" and the attribute that carries the role."""
+
+    enabled: bool = False
+    attribute: str = DEFAULT_ROLE_ATTRIBUTE
+
+
+def role_management(*, org: Organization) -> RoleManagement:
+    """DS4's switch, which is the SSO connection's (Settings › Authentication). No query
+    when the connection came with the organization (scim.services.directory_authenticate
+    reads it with the token)."""
+    if Organization.sso_connection.is_cached(org):
+        connection = getattr(org, "sso_connection", None)  # None cached: there is none
+    else:
+        connection = sso_connection_of(org)
+    if connection is None:
+        return RoleManagement()
+    return RoleManagement(enabled=connection.manage_roles_via_idp, attribute=connection.role_attribute)
+
+
+def email_changes_pending(*, org: Organization) -> QuerySet[DirectoryUser]:
+    """Directory users whose new email could not reach their account (needs attention)."""
+    return (DirectoryUser.objects.filter(org=org).exclude(email_change_pending="")
+            .select_related("user").order_by("user_name"))

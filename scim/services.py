@@ -16,21 +16,15 @@ from config.sql import insert_sql
 from orgs.audit import Events as OrgEvents
 from orgs.audit import audit_record, audit_row, register_events
 from orgs.models import Membership, Organization, hash_secret, new_secret
-from orgs.services import (
-    membership_add,
-    membership_change_role,
-    membership_mark_directory_managed,
-    membership_remove,
-)
+from orgs.services import membership_add, membership_mark_directory_managed, membership_remove
 from sso.models import SSORemoval, VerifiedDomain
 from sso.selectors import domain_verified_by, tied_to_org
 from sso.services import domain_owner_takes_over, new_account_state
 from teams.models import Team, TeamMember
 from teams.services import team_create, team_delete, team_rename
 
-from . import request_log, resources
+from . import idp, request_log, resources, selectors
 from .models import (
-    DEFAULT_ROLE_ATTRIBUTE,
     Directory,
     DirectoryGroup,
     DirectoryGroupMember,
@@ -56,6 +50,9 @@ class DirectoryEvents:
     GROUP_UPDATED = "directory.group_updated"
     GROUP_MEMBERS_CHANGED = "directory.group_members_changed"
     GROUP_DELETED = "directory.group_deleted"
+    # An email change from the IdP that could not reach the account (scim.idp.follow_email).
+    EMAIL_CHANGE_PENDING = idp.EMAIL_CHANGE_PENDING
+    EMAIL_CHANGE_RESOLVED = idp.EMAIL_CHANGE_RESOLVED
 
 
 class DirectoryNotEnabled(NotAllowed):
@@ -148,38 +145,10 @@ def directory_rotate_token(*, org: Organization, actor: User | None) -> str:
     return secret
 
 
-@transaction.atomic
-def directory_set_manage_roles(*, org: Organization, actor: User | None, value: bool,
-                               role_attribute: str | None = None) -> Directory:
-    """DS4. Turning it on applies the role each active directory user last sent."""
-    directory = _locked_directory(org)
-    if not directory.enabled:
-        raise DirectoryNotEnabled("Directory Sync is not enabled.")
-    role_attribute = (role_attribute or directory.role_attribute or DEFAULT_ROLE_ATTRIBUTE).strip()
-    if not role_attribute.replace("_", "").isalnum() or len(role_attribute) > 64 or role_attribute[0].isdigit():
-        raise ServiceError("The role attribute name may use letters, digits and underscores.",
-                           code="invalid_role_attribute")
-    if role_attribute.lower() in {"username", "name", "displayname", "active", "emails", "roles", "externalid",
-                                  "id", "meta", "schemas", "password", "groups"}:
-        raise ServiceError(f"“{role_attribute}” is a standard attribute; choose another name.",
-                           code="invalid_role_attribute")
-    old = {"manage_roles_via_idp": directory.manage_roles_via_idp, "role_attribute": directory.role_attribute}
-    new = {"manage_roles_via_idp": bool(value), "role_attribute": role_attribute}
-    if old == new:
-        return directory
-    directory.manage_roles_via_idp = bool(value)
-    directory.role_attribute = role_attribute
-    directory.save(update_fields=["manage_roles_via_idp", "role_attribute", "updated_at"])
-    if directory.manage_roles_via_idp:
-        pending = (DirectoryUser.objects.filter(org=org, membership__isnull=False).exclude(role="")
-                   .select_related("membership"))
-        for directory_user in pending:
-            if directory_user.membership.role != directory_user.role:
-                membership_change_role(org=org, membership=directory_user.membership, role=directory_user.role,
-                                       actor=None, by_directory=True, actor_label=DIRECTORY)
-    _audit(org, DirectoryEvents.SETTINGS_CHANGED, actor=actor, target=directory, target_label="Directory Sync",
-           old=old, new=new)
-    return directory
+def directory_apply_stored_roles(*, org: Organization, actor: User | None = None) -> int:
+    """DS4 turned on (sso.signals.role_management_enabled, in the switch's transaction):
+    each active directory user's last role applies, the last administrator kept."""
+    return idp.apply_stored_roles(org=org)
 
 
 def directory_authenticate(*, secret: str, org_slug: str) -> DirectoryToken | None:
@@ -189,7 +158,8 @@ def directory_authenticate(*, secret: str, org_slug: str) -> DirectoryToken | No
         return None
     digest = hash_secret(secret)
     token = (
-        DirectoryToken.objects.select_related("org__directory")
+        # The organization's SSO connection comes along: DS4's switch (scim.selectors.role_management).
+        DirectoryToken.objects.select_related("org__directory", "org__sso_connection")
         .filter(token_hash=digest, revoked_at__isnull=True)
         .first()
     )
@@ -212,9 +182,8 @@ def scim_request_log_record(*, org: Organization, method: str, path: str, status
 
 
 def _managed_role(directory: Directory, fields: resources.UserFields) -> str | None:
-    if directory.manage_roles_via_idp and fields.role:
-        return fields.role
-    return None
+    """DS4: the role the IdP sent, when the organization's SSO connection lets it manage roles."""
+    return idp.managed_role(directory.org, fields.role)
 
 
 def _account_for(org: Organization, email: str, fields: resources.UserFields, *,
@@ -301,13 +270,11 @@ def _activate(org: Organization, directory: Directory, directory_user: Directory
     membership = membership_add(org=org, user=user, role=role or Role.MEMBER, actor=None,
                                 directory_managed=True, reason="directory_provisioned", actor_label=DIRECTORY,
                                 owner_unconfirmed=not agreed)
-    if membership.role != (role or membership.role) or not membership.directory_managed:
-        if not membership.directory_managed:
-            membership = membership_mark_directory_managed(org=org, membership=membership, actor=None,
-                                                           actor_label=DIRECTORY)
-        if role and membership.role != role:
-            membership = membership_change_role(org=org, membership=membership, role=role, actor=None,
-                                                by_directory=True, actor_label=DIRECTORY)
+    if not membership.directory_managed:
+        membership = membership_mark_directory_managed(org=org, membership=membership, actor=None,
+                                                       actor_label=DIRECTORY)
+    # A membership that was there keeps its role here: idp.follow_idp then applies the
+    # IdP's word (the last administrator kept, audited).
     directory_user.membership = membership
     if not new:
         _mirror_teams(org, directory_user)
@@ -396,6 +363,10 @@ def scim_user_create(*, org: Organization, directory: Directory, fields: resourc
         raise _uniqueness(f"The account {fields.email} is already provisioned under another userName.") from None
     _audit(org, DirectoryEvents.USER_CREATED, target=directory_user, target_label=fields.user_name,
            new={"active": fields.active, "role": fields.role or None})
+    if account is not None and not created_account:
+        # An account that was there: its names and its membership's role follow the IdP.
+        idp.follow_profile(org, directory_user, given_name=fields.given_name, family_name=fields.family_name)
+        idp.follow_idp(org, directory_user, has_groups=False)
     return directory_user
 
 
@@ -527,20 +498,14 @@ def scim_user_replace(*, org: Organization, directory: Directory, directory_user
     if fields.user_name != directory_user.user_name and _user_name_taken(org, fields.user_name,
                                                                         directory_user.pk):
         raise _uniqueness(f"A user with userName “{fields.user_name}” already exists.")
-    current_email = directory_user.user.email if directory_user.user_id else ""
-    if fields.email and fields.email != current_email:
-        # The account is the person; another email is another account (SPEC E9 keeps accounts apart).
-        other = User.objects.filter(email=fields.email).first()
-        if other is not None and DirectoryUser.objects.filter(org=org, user=other).exclude(
-                pk=directory_user.pk).exists():
-            raise _uniqueness(f"The account {fields.email} is already provisioned under another userName.")
     old = {"active": directory_user.active, "user_name": directory_user.user_name, "role": directory_user.role}
     was_active = directory_user.active
-    if fields.email and fields.email != current_email:
-        if directory_user.membership_id:
-            _deactivate(org, directory_user, reason="directory_email_changed")
-        was_active = False
+    if fields.email and directory_user.user_id is None:
+        # The IdP sends an email for the first time: the account is found or created now.
         directory_user.user, directory_user.created_account = _account_for(org, fields.email, fields)
+    elif fields.email:
+        # Another address for the same person: the account's, or pending (idp.follow_email).
+        idp.follow_email(org, directory_user, fields.email)
     directory_user.user_name = fields.user_name
     directory_user.external_id = fields.external_id
     directory_user.email = _search_email(fields)
@@ -562,6 +527,9 @@ def scim_user_replace(*, org: Organization, directory: Directory, directory_user
             directory_user.save()
     except IntegrityError:
         raise _uniqueness(f"A user with userName “{fields.user_name}” already exists.") from None
+    if directory_user.user_id is not None:
+        idp.follow_profile(org, directory_user, given_name=fields.given_name, family_name=fields.family_name)
+    idp.follow_idp(org, directory_user)
     new = {"active": directory_user.active, "user_name": directory_user.user_name, "role": directory_user.role}
     if old != new:
         event = DirectoryEvents.USER_DEACTIVATED if (old["active"] and not new["active"]) else \
@@ -583,9 +551,9 @@ def scim_user_patch(*, org: Organization, directory: Directory, directory_user_i
                     actor=None) -> DirectoryUser:
     """PATCH under the row lock, so concurrent PATCHes apply one after the other."""
     directory_user = _locked_user(org, directory_user_id)
-    doc = resources.apply_user_patch(user_document(directory_user), operations,
-                                     role_attribute=directory.role_attribute)
-    fields = resources.parse_user(doc, role_attribute=directory.role_attribute)
+    role_attribute = selectors.role_management(org=org).attribute
+    doc = resources.apply_user_patch(user_document(directory_user), operations, role_attribute=role_attribute)
+    fields = resources.parse_user(doc, role_attribute=role_attribute)
     return scim_user_replace(org=org, directory=directory, directory_user_id=directory_user.pk, fields=fields)
 
 
@@ -771,6 +739,7 @@ def scim_group_create(*, org: Organization, fields: resources.GroupFields, actor
     _add_members(org, group, members)
     _audit(org, DirectoryEvents.GROUP_CREATED, target=group, target_label=group.display_name,
            new={"members": len(members)})
+    idp.apply_rules_to_members(org, members)  # group rules, in this transaction
     return group
 
 
@@ -824,6 +793,8 @@ def _rename(org, group: DirectoryGroup, name: str) -> None:
 def scim_group_replace(*, org: Organization, group_id, fields: resources.GroupFields, actor=None) -> DirectoryGroup:
     group = _locked_group(org, group_id)
     members = _require_members(org, fields.member_ids or [])
+    rules = idp.rules_of(org)
+    members_before = idp.group_member_ids(group) if rules else set()
     old = {"display_name": group.display_name}
     _rename(org, group, fields.display_name)
     group.external_id = fields.external_id
@@ -836,6 +807,7 @@ def scim_group_replace(*, org: Organization, group_id, fields: resources.GroupFi
         raise _uniqueness(f"A group named “{fields.display_name}” already exists.") from None
     _audit(org, DirectoryEvents.GROUP_UPDATED, target=group, target_label=group.display_name, old=old,
            new={"display_name": group.display_name, "members": len(members)})
+    idp.apply_rules_to_members(org, members_before | set(members), rules=rules)
     return group
 
 
@@ -946,6 +918,10 @@ def scim_group_patch(*, org: Organization, group_id, operations, actor=None) -> 
         else:
             raise resources.bad_request(f"Groups have no attribute “{path}”.", "invalidPath")
     old = {"display_name": group.display_name}
+    # Group rules: who this PATCH may change (everyone in the group when it is renamed).
+    rules = idp.rules_of(org)
+    affected = idp.group_member_ids(group) if rules and (
+        changes.replace is not None or (new_name is not None and new_name != group.display_name)) else set()
     if new_name is not None:
         _rename(org, group, new_name)
     if new_external_id is not None:
@@ -956,11 +932,14 @@ def scim_group_patch(*, org: Organization, group_id, operations, actor=None) -> 
         members = _require_members(org, target_ids)
         _replace_members(org, group, members)
         counts["members"] = len(members)
+        affected |= set(members)
     else:
         # Adding resolves, checks and inserts in one statement (on PostgreSQL); an
         # unknown id raises afterwards, which rolls the whole PATCH back.
         _remove_members(org, group, changes.remove)
-        _refuse_unknown_members(changes.add, _add_members(org, group, changes.add))
+        added = _add_members(org, group, changes.add)
+        _refuse_unknown_members(changes.add, added)
+        affected |= set(added) | set(changes.remove)
         if changes.add:
             counts["added"] = len(changes.add)
         if changes.remove:
@@ -972,12 +951,16 @@ def scim_group_patch(*, org: Organization, group_id, operations, actor=None) -> 
         event = DirectoryEvents.GROUP_MEMBERS_CHANGED if not fields_changed else DirectoryEvents.GROUP_UPDATED
         _audit(org, event, target=group, target_label=group.display_name, old=old,
                new={"display_name": group.display_name, **counts})
+    idp.apply_rules_to_members(org, affected, rules=rules)
     return group
 
 
 @transaction.atomic
 def scim_group_delete(*, org: Organization, group_id, actor=None) -> None:
     group = _locked_group(org, group_id)
+    rules = idp.rules_of(org)
+    members_before = idp.group_member_ids(group) if rules else set()
     _audit(org, DirectoryEvents.GROUP_DELETED, target=group, target_label=group.display_name)
     team_delete(org=org, team=Team(pk=group.team_id, org=org), actor=None, by_directory=True,
                 reason="directory_group_deleted", actor_label=DIRECTORY)
+    idp.apply_rules_to_members(org, members_before, rules=rules)

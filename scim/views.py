@@ -199,7 +199,7 @@ def resource_types(request, resource_id=None):
 @scim_view
 def schema_list(request, resource_id=None):
     _methods(request, "GET")
-    items = schemas.schemas(request.scim_directory.role_attribute)
+    items = schemas.schemas(selectors.role_management(org=request.scim_org).attribute)
     if resource_id is None:
         return _json(schemas.list_response(items))
     for item in items:
@@ -264,7 +264,8 @@ def users(request):
     _methods(request, "GET", "POST")
     if request.method == "GET":
         return _user_page(request, *_list_params(request))
-    fields = resources.parse_user(_read_json(request), role_attribute=request.scim_directory.role_attribute)
+    fields = resources.parse_user(_read_json(request),
+                                  role_attribute=selectors.role_management(org=request.scim_org).attribute)
     directory_user = services.scim_user_create(org=request.scim_org, directory=request.scim_directory,
                                                fields=fields)
     resource = resources.render_user(directory_user, base_path=request.scim_base_path)
@@ -301,7 +302,7 @@ def user_detail(request, resource_id):
         body = _read_json(request)
         if selectors.directory_user_get(org=org, pk=pk) is None:
             raise not_found("User not found.")
-        fields = resources.parse_user(body, role_attribute=directory.role_attribute)
+        fields = resources.parse_user(body, role_attribute=selectors.role_management(org=org).attribute)
         directory_user = services.scim_user_replace(org=org, directory=directory, directory_user_id=pk,
                                                     fields=fields)
     elif request.method == "PATCH":

@@ -8,9 +8,14 @@
 the IdP adds a membership just in time (E3): `send(sender=SSOConnection, org=org,
 user=user, membership=membership)`; Directory Sync ties it to its directory user (E16).
 
+`role_management_enabled` is sent inside the transaction that turns "Manage roles through
+identity provider" on (DS4): `send(sender=SSOConnection, org=org, actor=actor)`;
+Directory Sync applies the role each directory user last sent.
+
 Rule ids: docs/rules.md.
 """
 import django.dispatch
 
 sso_disabled = django.dispatch.Signal()
 sso_member_joined = django.dispatch.Signal()
+role_management_enabled = django.dispatch.Signal()

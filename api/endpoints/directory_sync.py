@@ -1,5 +1,6 @@
 """Directory Sync endpoints of the JSON API (§5): state, enable (base URL and
-token, once), disable, rotate-token, and the manage-roles setting. Administrators only.
+token, once), disable, rotate-token. Administrators only. The manage-roles setting (DS4)
+moved to the SSO connection (PUT …/sso); the state still reports it, read-only.
 
 Rule ids: docs/rules.md."""
 from django.conf import settings
@@ -7,8 +8,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from config.errors import ServiceError
 from scim import selectors, services
-from scim.models import DEFAULT_ROLE_ATTRIBUTE, DirectoryToken
+from scim.models import DirectoryToken
 
 from ..views import OrgScopedAPIView, error_responses
 
@@ -18,8 +20,9 @@ TAGS = ["directory-sync"]
 class DirectoryStateSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
     scim_base_url = serializers.CharField()
-    manage_roles_via_idp = serializers.BooleanField()
-    role_attribute = serializers.CharField()
+    manage_roles_via_idp = serializers.BooleanField(
+        read_only=True, help_text="Read-only here: the SSO connection's setting (PUT …/sso), DS4.")
+    role_attribute = serializers.CharField(read_only=True, help_text="Read-only here: the SSO connection's.")
     enabled_at = serializers.DateTimeField(allow_null=True)
     token_prefix = serializers.CharField(allow_blank=True, help_text="The first characters of the active token.")
 
@@ -28,28 +31,16 @@ class DirectoryTokenSerializer(DirectoryStateSerializer):
     token = serializers.CharField(help_text="The SCIM bearer token. Shown once; store it in your IdP now.")
 
 
-class DirectorySettingsSerializer(serializers.Serializer):
-    manage_roles_via_idp = serializers.BooleanField(required=False)
-    role_attribute = serializers.CharField(required=False, max_length=64)
-
-    def validate(self, attrs):
-        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
-        if unknown:
-            raise serializers.ValidationError({name: "Unknown field." for name in sorted(unknown)})
-        if not attrs:
-            raise serializers.ValidationError("Nothing to change.")
-        return attrs
-
-
 def directory_state(org) -> dict:
     directory = selectors.directory_of(org=org)
     token = DirectoryToken.objects.filter(org=org, revoked_at__isnull=True).order_by("-pk").first()
     enabled = bool(directory and directory.enabled)
+    roles = selectors.role_management(org=org)
     return {
         "enabled": enabled,
         "scim_base_url": f"{settings.BASE_URL}/scim/v2/{org.slug}/",
-        "manage_roles_via_idp": bool(directory and directory.manage_roles_via_idp),
-        "role_attribute": directory.role_attribute if directory else DEFAULT_ROLE_ATTRIBUTE,
+        "manage_roles_via_idp": roles.enabled,
+        "role_attribute": roles.attribute,
         "enabled_at": directory.enabled_at if enabled else None,
         "token_prefix": token.prefix if (token and enabled) else "",
     }
@@ -65,18 +56,16 @@ class DirectorySyncView(_DirectoryView):
     def get(self, request, org_slug):
         return Response(DirectoryStateSerializer(directory_state(self.org)).data)
 
-    @extend_schema(tags=TAGS, summary="Change Directory Sync settings",
-                   description="`manage_roles_via_idp` (DS4) and the role attribute's name.",
-                   request=DirectorySettingsSerializer,
-                   responses={200: DirectoryStateSerializer, **error_responses(400, 403, 404, 409)})
+    @extend_schema(tags=TAGS, summary="Change Directory Sync settings (moved)", deprecated=True,
+                   description="Directory Sync has no settings of its own any more: `manage_roles_via_idp` "
+                               "and `role_attribute` (DS4) are the SSO connection's, set with "
+                               "`PUT /api/v1/organizations/{org}/sso`. Answers 400 `setting_moved`.",
+                   request=None, responses={**error_responses(400, 403, 404)})
     def patch(self, request, org_slug):
-        data = self.validated(DirectorySettingsSerializer)
-        state = directory_state(self.org)
-        services.directory_set_manage_roles(
-            org=self.org, actor=self.actor,
-            value=data.get("manage_roles_via_idp", state["manage_roles_via_idp"]),
-            role_attribute=data.get("role_attribute"))
-        return Response(DirectoryStateSerializer(directory_state(self.org)).data)
+        raise ServiceError(
+            f"“Manage roles through identity provider” and the role attribute are set with "
+            f"PUT /api/v1/organizations/{self.org.slug}/sso (Settings › Authentication); "
+            "Directory Sync has no settings of its own.", code="setting_moved")
 
 
 class DirectorySyncEnableView(_DirectoryView):

@@ -10,6 +10,26 @@ from scim.services import directory_enable
 from sso.models import SSOConnection
 
 
+def set_role_management(org, value=True, role_attribute=None, actor=None):
+    """Test setup: DS4's switch on the organization's SSO connection, as the SSO app's
+    service sets it (its own tests cover it): turning it on sends role_management_enabled
+    in the same transaction."""
+    from django.db import transaction
+
+    from sso.signals import role_management_enabled
+
+    with transaction.atomic():
+        connection = SSOConnection.objects.select_for_update().get(org=org)
+        was_on = connection.manage_roles_via_idp
+        connection.manage_roles_via_idp = value
+        if role_attribute:
+            connection.role_attribute = role_attribute
+        connection.save(update_fields=["manage_roles_via_idp", "role_attribute"])
+        if value and not was_on:
+            role_management_enabled.send(sender=SSOConnection, org=org, actor=actor)
+    return connection
+
+
 def enable_sso(org):
     # Test setup only: the SSO app's enable flow has its own tests; here we need its end state.
     return SSOConnection.objects.update_or_create(

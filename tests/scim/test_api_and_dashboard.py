@@ -2,11 +2,12 @@
 import pytest
 
 from scim.models import Directory, DirectoryToken
+from sso.models import SSOConnection
 from teams.services import team_create
 
 from tests.conftest import sso_client_for
 
-from .conftest import ScimClient, enable_sso
+from .conftest import ScimClient, enable_sso, set_role_management
 
 pytestmark = pytest.mark.django_db
 
@@ -27,8 +28,15 @@ def test_api_enable_rotate_patch_disable(admin_client, sso_org):
     rotated = admin_client.post(API + "/rotate-token").json()["token"]
     assert ScimClient(sso_org, body["token"]).get("Users").status_code == 401
     assert ScimClient(sso_org, rotated).get("Users").status_code == 200
-    response = admin_client.patch(API, {"manage_roles_via_idp": True}, content_type="application/json")
-    assert response.status_code == 200 and response.json()["manage_roles_via_idp"] is True
+    # DS4's switch is the SSO connection's: the state reads it from there (read-only) …
+    set_role_management(sso_org, role_attribute="gh_role")
+    state = admin_client.get(API).json()
+    assert state["manage_roles_via_idp"] is True and state["role_attribute"] == "gh_role"
+    # … and a PATCH of it here points to PUT …/sso, changing nothing.
+    response = admin_client.patch(API, {"manage_roles_via_idp": False}, content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "setting_moved"
+    assert "PUT /api/v1/organizations/acme/sso" in response.json()["message"]
+    assert SSOConnection.objects.get(org=sso_org).manage_roles_via_idp is True
     response = admin_client.post(API + "/disable")
     assert response.status_code == 200 and response.json()["enabled"] is False
     assert ScimClient(sso_org, rotated).get("Users").status_code == 401
@@ -36,13 +44,11 @@ def test_api_enable_rotate_patch_disable(admin_client, sso_org):
 
 def test_api_bad_input_and_permissions(admin_client, member_client, outsider_client, sso_org, member, other_org):
     admin_client.post(API + "/enable")
-    before = Directory.objects.get(org=sso_org).manage_roles_via_idp
-    assert admin_client.patch(API, {"bogus": 1}, content_type="application/json").status_code == 400
-    assert admin_client.patch(API, {"manage_roles_via_idp": "maybe"}, content_type="application/json"
-                              ).status_code == 400
-    assert admin_client.patch(API, {"role_attribute": "no spaces!"}, content_type="application/json"
-                              ).status_code == 400
-    assert Directory.objects.get(org=sso_org).manage_roles_via_idp == before
+    for body in ({"bogus": 1}, {"manage_roles_via_idp": "maybe"}, {"role_attribute": "no spaces!"}):
+        assert admin_client.patch(API, body, content_type="application/json").status_code == 400
+    assert SSOConnection.objects.get(org=sso_org).manage_roles_via_idp is False
+    assert member_client.patch(API, {"manage_roles_via_idp": True}, content_type="application/json"
+                               ).status_code == 403
     assert member_client.get(API).status_code == 403
     assert member_client.post(API + "/rotate-token").status_code == 403
     assert outsider_client.get(API).status_code == 404
@@ -82,12 +88,13 @@ def test_page_rotate_settings_disable(admin_client, sso_org):
     admin_client.post(PAGE, {"confirm": "yes"})
     rotated = admin_client.post(PAGE + "rotate-token/").context["secret"]
     assert ScimClient(sso_org, rotated).get("Users").status_code == 200
-    response = admin_client.post(PAGE + "roles/", {"manage_roles_via_idp": "on", "role_attribute": "gh_role"})
-    assert response.status_code == 302 and response["Location"] == PAGE
-    directory = Directory.objects.get(org=sso_org)
-    assert directory.manage_roles_via_idp and directory.role_attribute == "gh_role"
-    refused = admin_client.post(PAGE + "roles/", {"role_attribute": "a b"})
-    assert refused.status_code == 400 and b"letters, digits and underscores" in refused.content
+    # The roles switch is no longer here: the page says where it is, and its state.
+    assert admin_client.post(PAGE + "roles/", {"manage_roles_via_idp": "on"}).status_code == 404
+    roles = admin_client.get(PAGE).content.decode()
+    assert "Settings › Authentication" in roles and "/orgs/acme/settings/authentication/" in roles
+    assert 'name="manage_roles_via_idp"' not in roles
+    set_role_management(sso_org, role_attribute="gh_role")
+    assert "<strong>on</strong>" in admin_client.get(PAGE).content.decode()
     assert admin_client.post(PAGE, {"action": "nope"}).status_code == 400  # no confirmation: enables nothing
     response = admin_client.post(PAGE + "disable/")
     assert response.status_code == 302 and response["Location"] == PAGE
@@ -127,7 +134,7 @@ def test_every_page_action_needs_csrf_token(admin_user, sso_org, directory_token
 
     def state():
         directory = Directory.objects.get(org=sso_org)
-        return (directory.enabled, directory.manage_roles_via_idp, directory.role_attribute,
+        return (directory.enabled,
                 list(DirectoryToken.objects.filter(org=sso_org).values_list("pk", "revoked_at")),
                 AuditEvent.objects.filter(org=sso_org).count())
 
@@ -136,6 +143,6 @@ def test_every_page_action_needs_csrf_token(admin_user, sso_org, directory_token
     before = state()
     for pattern in urlpatterns:
         url = reverse(f"scim_dashboard:{pattern.name}", kwargs={"org_slug": sso_org.slug})
-        response = client.post(url, {"confirm": "yes", "manage_roles_via_idp": "on", "role_attribute": "gh_role"})
+        response = client.post(url, {"confirm": "yes"})
         assert response.status_code == 403 and b"security token (CSRF)" in response.content, url
     assert state() == before

@@ -1,9 +1,8 @@
 """ServiceProviderConfig, ResourceTypes and Schemas (RFC 7643 §5–7)."""
 import pytest
 
-from scim.services import directory_set_manage_roles
 
-from .conftest import assert_scim_error
+from .conftest import assert_scim_error, set_role_management
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +33,7 @@ def test_schemas_declare_role_attribute(scim, admin_user):
     names = {a["name"]: a for a in user["attributes"]}
     assert names["planetscale_role"]["canonicalValues"] == ["member", "admin"]
     assert "roles" in names and names["userName"]["uniqueness"] == "server"
-    directory_set_manage_roles(org=scim.org, actor=admin_user, value=True, role_attribute="gh_role")
+    set_role_management(scim.org, role_attribute="gh_role")
     user = scim.get("Schemas/urn:ietf:params:scim:schemas:core:2.0:User").json()
     assert "gh_role" in {a["name"] for a in user["attributes"]}
     assert_scim_error(scim.get("Schemas/urn:nope"), 404)

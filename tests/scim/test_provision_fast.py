@@ -11,7 +11,7 @@ from orgs.models import AuditEvent, Membership
 from scim import services
 from scim.models import DirectoryUser
 
-from .conftest import ScimClient, assert_scim_error, user_body
+from .conftest import ScimClient, assert_scim_error, set_role_management, user_body
 from .test_races import run_concurrently
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +94,7 @@ def body_for(email, **extra):
 ])
 def test_the_statement_writes_what_the_orm_path_writes(scim, sso_org, admin_user, monkeypatch, extra, managed_roles):
     if managed_roles:
-        services.directory_set_manage_roles(org=sso_org, actor=admin_user, value=True)
+        set_role_management(sso_org)
     if extra == "verified domain":
         from django.utils import timezone
 

@@ -460,10 +460,10 @@ def test_E13_an_idp_sign_in_records_its_session_for_single_logout(client, org, e
 
 
 def _admin_directory(org, admin_user):
-    from scim.services import directory_set_manage_roles
+    from tests.scim.conftest import set_role_management
 
     scim = directory_for(org, admin_user)
-    directory_set_manage_roles(org=org, actor=admin_user, value=True)
+    set_role_management(org)
     return scim
 
 

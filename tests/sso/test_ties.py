@@ -7,15 +7,15 @@ from accounts.models import User
 from orgs.models import AuditEvent, Membership
 from orgs.services import membership_add, membership_change_role, membership_set_database_admin
 from scim.models import DirectoryUser
-from scim.services import directory_disable, directory_enable, directory_set_manage_roles
+from scim.services import directory_disable, directory_enable
 from sso.events import SSOEvents
 from sso.models import PendingLink, SSORemoval
 from sso.selectors import awaits_sso_removal, members_awaiting_removal, tied_to_org
-from sso.services import sso_disable, sso_enable, sso_link_confirm, sso_login, sso_removal_run
+from sso.services import SSOLoginRefused, sso_disable, sso_enable, sso_link_confirm, sso_login, sso_removal_run
 from teams.models import TeamMember
 from teams.services import team_create, team_member_add
 from tests.conftest import make_user, sso_client_for
-from tests.scim.conftest import ScimClient, patch_body, user_body
+from tests.scim.conftest import ScimClient, patch_body, set_role_management, user_body
 
 from .conftest import post_acs, start_login
 
@@ -111,8 +111,12 @@ def test_email_change_to_an_existing_account_is_no_tie(org, enabled, admin_user,
     user_id = _provision(scim, "fresh@acme.test")
     response = scim.put(f"Users/{user_id}", user_body(VICTIM))
     assert response.status_code == 200, response.content
-    assert DirectoryUser.objects.get(pk=user_id).created_account is False
-    assert _login(org, VICTIM).status == "pending_link"
+    # The directory user keeps its own account; the address, another account's, waits (issue 12).
+    directory_user = DirectoryUser.objects.get(pk=user_id)
+    assert directory_user.user.email == "fresh@acme.test" and directory_user.email_change_pending == VICTIM
+    assert not Membership.objects.filter(org=org, user=outsider).exists()
+    with pytest.raises(SSOLoginRefused):  # the directory never pushed the victim's account (E16)
+        _login(org, VICTIM)
 
 
 def test_sso_re_enable_does_not_turn_the_attachment_into_a_removal_tie(org, enabled, admin_user, outsider,
@@ -211,7 +215,7 @@ def test_admin_demoted_after_the_enable_keeps_grant_and_teams_through_sso_login(
 def test_admin_demoted_by_the_directory_after_the_enable_is_not_removed(org, second_admin, admin_user,
                                                                         enabled_job_pending):
     scim = _scim(org, admin_user)
-    directory_set_manage_roles(org=org, actor=admin_user, value=True)
+    set_role_management(org)
     _provision(scim, "bo@acme.test", planetscale_role="member")
     membership = Membership.objects.get(pk=second_admin.pk)
     assert membership.role == Membership.Role.MEMBER and membership.role_changed_at is not None
