@@ -25,6 +25,7 @@ def set_role_management(org, value=True, role_attribute=None, actor=None):
         if role_attribute:
             connection.role_attribute = role_attribute
         connection.save(update_fields=["manage_roles_via_idp", "role_attribute"])
+        org.sso_connection = connection  # the test's organization object reads the new state
         if value and not was_on:
             role_management_enabled.send(sender=SSOConnection, org=org, actor=actor)
     return connection
