@@ -137,7 +137,8 @@ def test_entra_user_lifecycle(scim, org):
     # The person keeps their account; acme.test is not a verified domain here, so the new
     # address waits for an administrator (issue 12: never a takeover, never ignored).
     account = User.objects.get(email="test_user_ab6490ee@acme.test")
-    assert DirectoryUser.objects.get(pk=user["id"]).email_change_pending == "5b50642d-79fc-4410-9e90-4c077cdd1a59@acme.test"
+    pending = DirectoryUser.objects.get(pk=user["id"]).email_change_pending
+    assert pending == "5b50642d-79fc-4410-9e90-4c077cdd1a59@acme.test"
     # [MSKI] Path-less replace with dotted keys and enterprise-extension URN keys, booleans as strings.
     response = scim.patch(f"Users/{user['id']}", patch_body({"op": "Replace", "value": {
         "name.givenName": "Ana", "displayName": "Ana F",
