@@ -1,6 +1,7 @@
-"""Every Directory Sync state change. The identity provider acts with actor=None and
-the audit label "directory"; a person acts for the enable/disable/rotate/toggle
-transitions. Each service runs in one transaction and writes its audit event there.
+"""Every Directory Sync state change. A person acts for the enable/disable/rotate/toggle
+transitions (`actor=`); the scim_user_* and scim_group_* services are the identity
+provider's, which has no account: they take no actor and write the audit label
+"directory". Each service runs in one transaction and writes its audit event there.
 
 SCIM parsing errors (ScimError) raised from here also roll the transaction back.
 Hand-written SQL for the hot paths is in scim/fastpath.py, each function the twin of
@@ -362,8 +363,7 @@ def _new_directory_user(org: Organization, fields: resources.UserFields, account
 
 
 @transaction.atomic
-def scim_user_create(*, org: Organization, directory: Directory, fields: resources.UserFields,
-                     actor=None) -> DirectoryUser:
+def scim_user_create(*, org: Organization, directory: Directory, fields: resources.UserFields) -> DirectoryUser:
     """POST /Users. On PostgreSQL a new email (the common case) is provisioned in one
     statement (scim.fastpath.scim_user_create); an existing account, a user without an
     email, and SQLite take the ORM path, which is its specification."""
@@ -419,7 +419,7 @@ def _locked_user(org: Organization, directory_user_id) -> DirectoryUser:
 
 @transaction.atomic
 def scim_user_replace(*, org: Organization, directory: Directory, directory_user_id,
-                      fields: resources.UserFields, actor=None) -> DirectoryUser:
+                      fields: resources.UserFields) -> DirectoryUser:
     """PUT (and the end of PATCH): the resource becomes `fields`; activation and
     deactivation follow `active`."""
     directory_user = _locked_user(org, directory_user_id)
@@ -478,8 +478,7 @@ def user_document(directory_user: DirectoryUser) -> dict:
 
 
 @transaction.atomic
-def scim_user_patch(*, org: Organization, directory: Directory, directory_user_id, operations,
-                    actor=None) -> DirectoryUser:
+def scim_user_patch(*, org: Organization, directory: Directory, directory_user_id, operations) -> DirectoryUser:
     """PATCH under the row lock, so concurrent PATCHes apply one after the other."""
     directory_user = _locked_user(org, directory_user_id)
     doc = resources.apply_user_patch(user_document(directory_user), operations,
@@ -513,20 +512,7 @@ def directory_users_release_account(*, user: User) -> None:
 
 
 @transaction.atomic
-def scim_user_deactivate(*, org: Organization, directory_user_id, actor=None) -> DirectoryUser:
-    directory_user = _locked_user(org, directory_user_id)
-    if not directory_user.active and _membership_id_of(org, directory_user) is None:
-        return directory_user
-    _deactivate(org, directory_user, reason="directory_deprovisioned")
-    directory_user.active = False
-    directory_user.save(update_fields=["active", "membership", "updated_at"])
-    _audit(org, DirectoryEvents.USER_DEACTIVATED, target=directory_user, target_label=directory_user.user_name,
-           old={"active": True}, new={"active": False})
-    return directory_user
-
-
-@transaction.atomic
-def scim_user_delete(*, org: Organization, directory_user_id, actor=None) -> None:
+def scim_user_delete(*, org: Organization, directory_user_id) -> None:
     """DELETE: the membership goes (E8); the account and its credentials stay."""
     directory_user = _locked_user(org, directory_user_id)
     _deactivate(org, directory_user, reason="directory_deprovisioned")
@@ -612,7 +598,7 @@ def _team_name_conflict(exc: Conflict, name: str) -> Conflict:
 
 
 @transaction.atomic
-def scim_group_create(*, org: Organization, fields: resources.GroupFields, actor=None) -> DirectoryGroup:
+def scim_group_create(*, org: Organization, fields: resources.GroupFields) -> DirectoryGroup:
     if _group_name_taken(org, fields.display_name):
         raise _uniqueness(f"A group named “{fields.display_name}” already exists.")
     members = _require_members(org, fields.member_ids or [])
@@ -661,7 +647,7 @@ def _rename(org, group: DirectoryGroup, name: str) -> None:
 
 
 @transaction.atomic
-def scim_group_replace(*, org: Organization, group_id, fields: resources.GroupFields, actor=None) -> DirectoryGroup:
+def scim_group_replace(*, org: Organization, group_id, fields: resources.GroupFields) -> DirectoryGroup:
     group = _locked_group(org, group_id)
     members = _require_members(org, fields.member_ids or [])
     old = {"display_name": group.display_name}
@@ -727,7 +713,7 @@ def _member_filter_ids(value_filter) -> list[int] | None:
 
 
 @transaction.atomic
-def scim_group_patch(*, org: Organization, group_id, operations, actor=None) -> DirectoryGroup:
+def scim_group_patch(*, org: Organization, group_id, operations) -> DirectoryGroup:
     """Set-based: however many members a PATCH names, at most one delete per table and
     one insert per table. Adding members on PostgreSQL is four statements in all: the
     token, the group's lock and lastModified (one UPDATE), the members' lookup and
@@ -816,7 +802,7 @@ def scim_group_patch(*, org: Organization, group_id, operations, actor=None) -> 
 
 
 @transaction.atomic
-def scim_group_delete(*, org: Organization, group_id, actor=None) -> None:
+def scim_group_delete(*, org: Organization, group_id) -> None:
     group = _locked_group(org, group_id)
     _audit(org, DirectoryEvents.GROUP_DELETED, target=group, target_label=group.display_name)
     team_delete(org=org, team=Team(pk=group.team_id, org=org), actor=None, by_directory=True,
