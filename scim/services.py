@@ -3,9 +3,10 @@ transitions (`actor=`); the scim_user_* and scim_group_* services are the identi
 provider's, which has no account: they take no actor and write the audit label
 "directory". Each service runs in one transaction and writes its audit event there.
 
-SCIM parsing errors (ScimError) raised from here also roll the transaction back.
-Hand-written SQL for the hot paths is in scim/fastpath.py, each function the twin of
-an ORM function here (`…_orm`), its specification.
+SCIM documents are read by scim/resources.py (parse_user, apply_user_patch,
+parse_group_patch); a ScimError it raises from inside a service rolls the transaction
+back. Hand-written SQL for the hot paths is in scim/fastpath.py, each function the twin
+of an ORM function here (`…_orm`), its specification.
 """
 import hmac
 
@@ -356,7 +357,7 @@ def _new_directory_user(org: Organization, fields: resources.UserFields, account
     return DirectoryUser(
         org=org, user=account, created_account=created_account, user_name=fields.user_name,
         external_id=fields.external_id,
-        email=_search_email(fields), given_name=fields.given_name, family_name=fields.family_name,
+        email=fields.search_email, given_name=fields.given_name, family_name=fields.family_name,
         display_name=fields.display_name, emails=fields.emails, active=fields.active, role=fields.role,
         raw=fields.raw,
     )
@@ -396,19 +397,6 @@ def scim_user_create_orm(*, org: Organization, directory: Directory, fields: res
     return directory_user
 
 
-def _search_email(fields: resources.UserFields) -> str:
-    for item in fields.emails:
-        if str(resources._ci_get(item, "type") or "").lower() == "work" and resources._ci_get(item, "value"):
-            return str(resources._ci_get(item, "value")).lower()[:254]
-    for item in fields.emails:
-        if resources._ci_get(item, "primary") in (True, "True", "true") and resources._ci_get(item, "value"):
-            return str(resources._ci_get(item, "value")).lower()[:254]
-    for item in fields.emails:
-        if resources._ci_get(item, "value"):
-            return str(resources._ci_get(item, "value")).lower()[:254]
-    return ""
-
-
 def _locked_user(org: Organization, directory_user_id) -> DirectoryUser:
     found = (DirectoryUser.objects.select_for_update(of=("self",)).select_related("user")
              .filter(org=org, pk=directory_user_id).first())
@@ -442,7 +430,7 @@ def scim_user_replace(*, org: Organization, directory: Directory, directory_user
         directory_user.user, directory_user.created_account = _account_for(org, fields.email, fields)
     directory_user.user_name = fields.user_name
     directory_user.external_id = fields.external_id
-    directory_user.email = _search_email(fields)
+    directory_user.email = fields.search_email
     directory_user.given_name = fields.given_name
     directory_user.family_name = fields.family_name
     directory_user.display_name = fields.display_name
@@ -469,19 +457,11 @@ def scim_user_replace(*, org: Organization, directory: Directory, directory_user
     return directory_user
 
 
-def user_document(directory_user: DirectoryUser) -> dict:
-    """The stored document PATCH operations apply to."""
-    doc = dict(directory_user.raw or {})
-    doc[resources._ci_key(doc, "userName")] = resources._ci_get(doc, "userName") or directory_user.user_name
-    doc["active"] = directory_user.active
-    return doc
-
-
 @transaction.atomic
 def scim_user_patch(*, org: Organization, directory: Directory, directory_user_id, operations) -> DirectoryUser:
     """PATCH under the row lock, so concurrent PATCHes apply one after the other."""
     directory_user = _locked_user(org, directory_user_id)
-    doc = resources.apply_user_patch(user_document(directory_user), operations,
+    doc = resources.apply_user_patch(resources.user_document(directory_user), operations,
                                      role_attribute=directory.role_attribute)
     fields = resources.parse_user(doc, role_attribute=directory.role_attribute)
     return scim_user_replace(org=org, directory=directory, directory_user_id=directory_user.pk, fields=fields)
@@ -633,7 +613,7 @@ def locked_and_touched_group_orm(org: Organization, group_id) -> DirectoryGroup:
 
 
 def _rename(org, group: DirectoryGroup, name: str) -> None:
-    name = " ".join(name.split())
+    """`name`: as resources.parse_group and parse_group_patch leave it (whitespace collapsed)."""
     if name == group.display_name:
         return
     if _group_name_taken(org, name, exclude_pk=group.pk):
@@ -665,137 +645,38 @@ def scim_group_replace(*, org: Organization, group_id, fields: resources.GroupFi
     return group
 
 
-class _MemberChanges:
-    """Member operations of one PATCH, in order, reduced to one replace/add/remove."""
-
-    def __init__(self):
-        self.replace: list[int] | None = None
-        self.add: dict[int, None] = {}
-        self.remove: dict[int, None] = {}
-
-    def do_add(self, ids):
-        for i in ids:
-            self.remove.pop(i, None)
-            self.add[i] = None
-
-    def do_remove(self, ids):
-        for i in ids:
-            self.add.pop(i, None)
-            self.remove[i] = None
-
-    def do_replace(self, ids):
-        self.replace = list(dict.fromkeys(ids))
-        self.add.clear()
-        self.remove.clear()
-
-    @property
-    def empty(self):
-        return self.replace is None and not self.add and not self.remove
-
-
-def _member_filter_ids(value_filter) -> list[int] | None:
-    """`members[value eq "12"]` (or several joined with or) → [12]; None if not of that form."""
-    from scim2_filter_parser import ast as scim_ast
-
-    node = value_filter
-    while isinstance(node, scim_ast.Filter) and not node.negated and node.namespace is None:
-        node = node.expr
-    if isinstance(node, scim_ast.LogExpr) and node.op.lower() == "or":
-        left, right = _member_filter_ids(node.expr1), _member_filter_ids(node.expr2)
-        return None if left is None or right is None else left + right
-    if (isinstance(node, scim_ast.AttrExpr) and node.value.lower() == "eq"
-            and isinstance(node.attr_path.attr_name, str) and node.attr_path.attr_name.lower() == "value"):
-        try:
-            return [int(str(node.comp_value.value))]
-        except (TypeError, ValueError):
-            return []  # matches nothing
-    return None
-
-
 @transaction.atomic
 def scim_group_patch(*, org: Organization, group_id, operations) -> DirectoryGroup:
-    """Set-based: however many members a PATCH names, at most one delete per table and
+    """PATCH under the group's lock (resources.parse_group_patch reads the operations).
+    Set-based: however many members a PATCH names, at most one delete per table and
     one insert per table. Adding members on PostgreSQL is four statements in all: the
     token, the group's lock and lastModified (one UPDATE), the members' lookup and
     inserts (one statement), the audit event."""
     group = fastpath.locked_and_touched_group(org, group_id)  # both databases: UPDATE … RETURNING
-    changes = _MemberChanges()
-    new_name = None
-    new_external_id = None
-    for op, path, value in operations:
-        if path is None:
-            if not isinstance(value, dict):
-                raise resources.bad_request("An operation without a path needs an object value.")
-            for key, item in value.items():
-                lowered = key.lower()
-                if lowered in ("id", "meta", "schemas"):
-                    continue  # Okta sends {id, displayName} to rename
-                if lowered == "displayname":
-                    new_name = resources._string(item, "displayName", required=True, max_length=100)
-                elif lowered == "externalid":
-                    new_external_id = resources._string(item, "externalId", max_length=255)
-                elif lowered == "members":
-                    ids = resources.member_ids_from(item)
-                    changes.do_replace(ids) if op == "replace" else changes.do_add(ids)
-                else:
-                    raise resources.bad_request(f"Groups have no attribute “{key}”.", "invalidPath")
-            continue
-        target = resources.parse_path(path, resources.GROUP_URN)
-        attr = target.attr.lower()
-        if target.container is not None:
-            raise resources.bad_request(f"Groups have no attribute “{path}”.", "invalidPath")
-        if attr == "displayname" and target.value_filter is None and not target.sub:
-            if op == "remove":
-                raise resources.bad_request("displayName is required.", "mutability")
-            new_name = resources._string(value, "displayName", required=True, max_length=100)
-        elif attr == "externalid" and target.value_filter is None and not target.sub:
-            new_external_id = "" if op == "remove" else resources._string(value, "externalId", max_length=255)
-        elif attr == "members" and not target.sub:
-            if target.value_filter is not None:
-                ids = _member_filter_ids(target.value_filter)
-                if ids is None:
-                    raise resources.bad_request("Only members[value eq \"id\"] is supported.", "invalidPath")
-                if op != "remove":
-                    raise resources.bad_request("Use add with a members list to add members.", "invalidPath")
-                changes.do_remove(ids)
-            elif op == "add":
-                changes.do_add(resources.member_ids_from(value))
-            elif op == "replace":
-                changes.do_replace(resources.member_ids_from(value))
-            elif value is None:
-                changes.do_replace([])
-            else:
-                # Entra: {"op": "Remove", "path": "members", "value": [{"value": "id"}]}
-                changes.do_remove(resources.member_ids_from(value))
-        elif attr in ("id", "meta"):
-            raise resources.bad_request(f"“{target.attr}” cannot be changed.", "mutability")
-        else:
-            raise resources.bad_request(f"Groups have no attribute “{path}”.", "invalidPath")
+    patch = resources.parse_group_patch(operations)
     old = {"display_name": group.display_name}
-    if new_name is not None:
-        _rename(org, group, new_name)
-    if new_external_id is not None:
-        group.external_id = new_external_id
+    if patch.display_name is not None:
+        _rename(org, group, patch.display_name)
+    if patch.external_id is not None:
+        group.external_id = patch.external_id
     counts = {}
-    if changes.replace is not None:
-        target_ids = [i for i in changes.replace if i not in changes.remove] + list(changes.add)
-        members = _require_members(org, target_ids)
+    if patch.replace_members is not None:
+        members = _require_members(org, patch.replace_members)
         _replace_members(org, group, members)
         counts["members"] = len(members)
     else:
         # Adding resolves, checks and inserts in one statement (on PostgreSQL); an
         # unknown id raises afterwards, which rolls the whole PATCH back.
-        _remove_members(org, group, changes.remove)
-        _refuse_unknown_members(changes.add, _add_members(org, group, changes.add))
-        if changes.add:
-            counts["added"] = len(changes.add)
-        if changes.remove:
-            counts["removed"] = len(changes.remove)
-    fields_changed = new_name is not None or new_external_id is not None
-    if fields_changed:
+        _remove_members(org, group, patch.remove_members)
+        _refuse_unknown_members(patch.add_members, _add_members(org, group, patch.add_members))
+        if patch.add_members:
+            counts["added"] = len(patch.add_members)
+        if patch.remove_members:
+            counts["removed"] = len(patch.remove_members)
+    if patch.fields_changed:
         group.save(update_fields=["display_name", "external_id", "updated_at"])
-    if fields_changed or not changes.empty:
-        event = DirectoryEvents.GROUP_MEMBERS_CHANGED if not fields_changed else DirectoryEvents.GROUP_UPDATED
+    if patch.fields_changed or patch.members_changed:
+        event = DirectoryEvents.GROUP_UPDATED if patch.fields_changed else DirectoryEvents.GROUP_MEMBERS_CHANGED
         _audit(org, event, target=group, target_label=group.display_name, old=old,
                new={"display_name": group.display_name, **counts})
     return group
