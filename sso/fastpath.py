@@ -1,15 +1,17 @@
-"""The SAML ACS's hand-written SQL: a returning sign-in and the organization, connection
-and certificates every SAML request reads, where the ORM's cost per statement was
-measured (README, Benchmarks; bench/acs.py).
+"""The SAML ACS's hand-written SQL: a returning sign-in, the organization, connection
+and certificates every SAML request reads, and the record of a message ID accepted,
+where the ORM's cost per statement was measured (README, Benchmarks; bench/acs.py).
 
 Each function here has the signature of the ORM function that is its specification
-(`sso.services.sso_sign_in_orm`, `sso.selectors.org_and_connection_orm`), writes the
+(`sso.services.sso_sign_in_orm`, `sso.selectors.org_and_connection_orm`,
+`sso.state.message_id_record_orm`), writes the
 rows that writes and returns what that returns — tests/sso/test_fastpath.py runs both
 on the same input and compares, on SQLite and PostgreSQL — or returns None where it
 does not apply, and the caller then takes the ORM path. Built from config/sql.py only:
 no table or column name is written here by hand.
 """
 import functools
+from typing import TYPE_CHECKING
 
 from django.db import connection as db
 from django.utils import timezone
@@ -19,8 +21,11 @@ from accounts.services import last_login_sql
 from config import sql
 from orgs.models import Membership, Organization
 
-from . import selectors, services
-from .models import SSOCertificate, SSOConnection, SSOIdentity, VerifiedDomain
+from . import selectors
+from .models import SSOCertificate, SSOConnection, SSOIdentity, UsedMessageID, VerifiedDomain
+
+if TYPE_CHECKING:
+    from .services import LoginResult
 
 
 @functools.cache
@@ -75,7 +80,7 @@ def _returning_sql(vendor: str) -> str:
 
 
 def sso_sign_in(*, org: Organization, connection: SSOConnection, name_id: str, profile: dict,
-                name_id_format: str = "") -> "services.LoginResult | None":
+                name_id_format: str = "") -> "LoginResult | None":
     """The common sign-in, an account this organization's IdP linked to `name_id` before,
     whose membership is in place: one query reads the link, the account and the
     membership; one statement (on PostgreSQL; three in a transaction elsewhere) writes
@@ -85,6 +90,8 @@ def sso_sign_in(*, org: Organization, connection: SSOConnection, name_id: str, p
     email (claimed, address unverified) or to claim for its address (unclaimed or
     unverified, in a domain the organization verified); names to fill in; a membership
     to make (none, or one the SSO enable removes)."""
+    from . import services  # its caller; it imports this module
+
     with db.cursor() as cursor:
         cursor.execute(_returning_sql(db.vendor), [org.pk, name_id])
         row = cursor.fetchone()
@@ -113,3 +120,14 @@ def sso_sign_in(*, org: Organization, connection: SSOConnection, name_id: str, p
         sql.insert_sql(services.login_event(org=org, user=user, membership=membership, name_id=name_id)),
     ])
     return services.LoginResult(user=user, status="signed_in", email=user.email)
+
+
+def message_id_record(*, org: Organization, id_hash: str, expires_at) -> bool:
+    """state.message_id_record_orm in one INSERT … ON CONFLICT DO NOTHING, which returns
+    the row only the first time: of concurrent replays in any processes exactly one
+    passes, and a replay leaves no failed statement behind."""
+    statement, params = sql.insert_sql(UsedMessageID(org=org, id_hash=id_hash, expires_at=expires_at),
+                                       on_conflict_do_nothing=True)
+    with db.cursor() as cursor:
+        cursor.execute(f"{statement} RETURNING {sql.column(UsedMessageID, 'pk')}", params)
+        return cursor.fetchone() is not None

@@ -5,6 +5,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from orgs.models import Membership, Organization
 
+from . import fastpath
 from .models import SESSION_LIFETIME_DEFAULT, SSOConnection, SSOIdentity, SSORemoval, VerifiedDomain
 
 
@@ -13,8 +14,6 @@ def org_and_connection(slug: str) -> tuple[Organization | None, SSOConnection | 
     certificates already loaded (`connection.loaded_certificates`, which
     sso.services.connection_certificates reads), as every SAML login and ACS request
     needs all three: in one query (sso.fastpath.org_and_connection)."""
-    from . import fastpath  # here: it reads this module, and the services that read it
-
     return fastpath.org_and_connection(slug)
 
 

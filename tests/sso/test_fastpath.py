@@ -217,3 +217,23 @@ def test_a_certificate_is_read_from_the_loaded_ones_or_the_database(org, connect
     expired.not_after = timezone.now() - timedelta(days=1)
     expired.save()
     assert connection_certificates(selectors.org_and_connection("acme")[1]) == []
+
+
+# message_id_record: an assertion or logout message ID accepted once ---------------------------
+
+
+@pytest.mark.parametrize("case", ["first use", "a replay", "another organization's ID"])
+def test_message_id_record_writes_and_returns_what_the_orm_path_does(org, other_org, case):
+    from sso.models import UsedMessageID
+    from sso.state import message_id_record_orm
+
+    expires_at = timezone.now() + timedelta(minutes=10)
+    if case != "first use":
+        UsedMessageID.objects.create(org=other_org if case.startswith("another") else org, id_hash="a" * 64,
+                                     expires_at=expires_at - timedelta(minutes=1))
+    inputs = {"org": org, "id_hash": "a" * 64, "expires_at": expires_at}
+    orm = run(message_id_record_orm, **inputs)
+    fast = run(fastpath.message_id_record, **inputs)
+    assert fast == orm and len(fast.statements) == 1
+    assert fast.returned is (case != "a replay")
+    assert bool(fast.written) is fast.returned
