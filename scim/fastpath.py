@@ -144,7 +144,8 @@ def group_members_add(org, group: DirectoryGroup, ids) -> set[int]:
         # through an org index (as it did on freshly loaded, unanalyzed tables).
         cursor.execute(
             f"WITH named AS MATERIALIZED ("
-            f" SELECT {pk}, {org_id}, {membership} FROM {sql.table(DirectoryUser)} WHERE {sql.any_of(DirectoryUser, 'pk')}"
+            f" SELECT {pk}, {org_id}, {membership} FROM {sql.table(DirectoryUser)}"
+            f" WHERE {sql.any_of(DirectoryUser, 'pk')}"
             f"), found AS (SELECT {pk}, {membership} FROM named WHERE {org_id} = %s"
             f"), linked AS ({linked[0]}), teamed AS ({teamed[0]}) SELECT {pk} FROM found",
             [ids, org.pk, *linked[1], *teamed[1]],

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import last_login_sql
 from config import sql
+from orgs.audit import audit_row
 from orgs.models import Membership, Organization
 
 from . import selectors
@@ -117,7 +118,7 @@ def sso_sign_in(*, org: Organization, connection: SSOConnection, name_id: str, p
     sql.write_together([
         sql.update_sql(identity, ["name_id_format", "first_sso_login_at", "last_sso_login_at", "updated_at"]),
         last_login_sql(user),
-        sql.insert_sql(services.login_event(org=org, user=user, membership=membership, name_id=name_id)),
+        sql.insert_sql(audit_row(**services.login_event(org=org, user=user, membership=membership, name_id=name_id))),
     ])
     return services.LoginResult(user=user, status="signed_in", email=user.email)
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import User, normalize_email
 from accounts.services import user_claim
 from config.enqueue import RESUME, RUN_HERE, enqueue_on_commit
-from orgs.audit import audit_record, audit_row
+from orgs.audit import audit_record
 from orgs.errors import Conflict, NotAllowed, NotFound, ServiceError
 from orgs.models import Membership, Organization, hash_secret
 from orgs.services import invitation_revoke_all, membership_add, membership_remove_batch
@@ -588,14 +588,14 @@ def _refuse_staff(user: User) -> None:
 
 def _signed_in(org: Organization, connection: SSOConnection, user: User, name_id: str) -> LoginResult:
     membership = _membership_for_sign_in(org, connection, user)
-    login_event(org=org, user=user, membership=membership, name_id=name_id, record=audit_record)
+    audit_record(**login_event(org=org, user=user, membership=membership, name_id=name_id))
     return LoginResult(user=user, status="signed_in", email=user.email)
 
 
-def login_event(*, org: Organization, user: User, membership: Membership, name_id: str, record=audit_row):
-    """The sso.login event of a sign-in: written (record=audit_record), or unsaved (audit_row)."""
-    return record(org=org, actor=user, event=SSOEvents.LOGIN, target=membership, target_label=user.email,
-                  new={"name_id": name_id, "role": membership.role})
+def login_event(*, org: Organization, user: User, membership: Membership, name_id: str) -> dict:
+    """The sso.login event of a sign-in, as audit_record and audit_row take it."""
+    return {"org": org, "actor": user, "event": SSOEvents.LOGIN, "target": membership, "target_label": user.email,
+            "new": {"name_id": name_id, "role": membership.role}}
 
 
 def sso_login(*, org: Organization, name_id: str, attributes: dict,
