@@ -75,7 +75,8 @@ def test(args: list[str]) -> int:
     return code
 
 
-BENCHMARKS = ["token_auth", "members_list", "acs", "acs_cpu", "acs_http", "sso_enable", "scim_provision", "scim_groups", "scim_filter", "side_by_side"]
+BENCHMARKS = ["token_auth", "members_list", "acs", "acs_cpu", "acs_http", "sso_enable", "scim_provision", "scim_groups",
+              "scim_group_lock", "scim_filter", "side_by_side"]
 
 
 def bench(names: list[str]) -> int:

@@ -101,18 +101,12 @@ def user_email_link_send(*, user: User, purpose: str, next_path: str = "") -> bo
     return True
 
 
-def _last_login_update(user: User) -> tuple[str, list]:
-    field = User._meta.get_field("last_login")
-    return (f"UPDATE {sql.table(User)} SET {connection.ops.quote_name(field.column)} = %s WHERE id = %s",
-            [field.get_db_prep_value(user.last_login, connection), user.pk])
-
-
 def last_login_sql(user: User) -> tuple[str, list]:
     """The UPDATE that records `user.last_login`, for a service that writes it with other
     rows in one statement (config.sql.write_together); the sign-in's login() then does
     not write it again (last_login_record)."""
     user.last_login_written = user.last_login
-    return _last_login_update(user)
+    return sql.update_sql(user, ["last_login"])
 
 
 def last_login_record(sender, user: User, **kwargs) -> None:
@@ -124,4 +118,4 @@ def last_login_record(sender, user: User, **kwargs) -> None:
         return
     user.last_login = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(*_last_login_update(user))
+        cursor.execute(*sql.update_sql(user, ["last_login"]))

@@ -2,13 +2,16 @@
 sessions) where the ORM's cost per statement matters: building a query takes about
 1 ms of Python on a slow core, running the same SQL through a cursor 0.1 ms.
 
-Every column list, value and model instance comes from the models' own field
-metadata and the ORM's own conversions, so nothing here repeats a schema by hand:
-a new field is picked up, and values read back are exactly what the ORM would give
-(datetimes on SQLite, JSON, …).
+Every table, column list, value and model instance comes from the models' own field
+metadata and the ORM's own conversions, so nothing here (or in the fast paths built
+from it: scim/fastpath.py, sso/fastpath.py) repeats a schema by hand: a new field is
+picked up, and values read back are exactly what the ORM would give (datetimes on
+SQLite, JSON, …). Instances are made by `Model.from_db`, as the ORM makes them;
+nothing here writes Django's private attributes.
 """
 import functools
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
 
 
@@ -17,11 +20,34 @@ def table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def columns(model, alias: str) -> str:
-    """`alias.col1, alias.col2, …`: every concrete column of `model`, in field order
-    (the order `instance` reads them back in)."""
+def _field(model, name: str):
+    """`model`'s concrete field called `name` (its name or attname; "pk" for the primary key)."""
+    if name == "pk":
+        return model._meta.pk
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        raise TypeError(f"{model._meta.label} has no field {name!r}") from None
+
+
+def column(model, name: str, alias: str | None = None) -> str:
+    """The quoted column of `model`'s field `name` (its name or attname; "pk" for the
+    primary key), as `alias.column` when an alias (or a CTE's name) is given."""
+    quoted = connection.ops.quote_name(_field(model, name).column)
+    return f"{alias}.{quoted}" if alias else quoted
+
+
+def param(model, name: str, value):
+    """`value` for `model`'s field `name` as the ORM sends it to this database."""
+    return _field(model, name).get_db_prep_save(value, connection)
+
+
+def columns(model, alias: str | None = None) -> str:
+    """`alias.col1, alias.col2, …` (unqualified without an alias): every concrete column
+    of `model`, in field order (the order `instance` reads them back in)."""
     quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{quote(field.column)}" for field in model._meta.concrete_fields)
 
 
 @functools.cache
@@ -52,30 +78,58 @@ def width(model) -> int:
     return len(model._meta.concrete_fields)
 
 
-def insert_sql(obj, *, select_from=(), on_conflict_do_nothing=False, **expressions) -> tuple[str, list]:
+def insert_sql(obj, *, select_from=(), where: str = "", on_conflict_do_nothing=False, returning=False,
+               **expressions) -> tuple[str, list]:
     """`INSERT INTO <obj's table> …` for the unsaved `obj`, each column holding what the
-    ORM's own INSERT would send (defaults, auto_now, JSON adaptation), except the columns
-    given as SQL `expressions` over the CTEs in `select_from` (ids inserted earlier in
-    the same statement). The primary key is left to the database."""
+    ORM's own INSERT would send (defaults, auto_now, JSON adaptation), except the fields
+    given (by name or attname) as SQL `expressions` (text, or text and its parameters)
+    over the tables or CTEs in `select_from` (ids inserted earlier in the same
+    statement), for the rows of those that match `where`. The primary key is left to
+    the database. `returning`: the new row's every column, for `instance`."""
     quote = connection.ops.quote_name
+    chosen = {_field(obj, name).column: expression for name, expression in expressions.items()}
     names, values, params = [], [], []
     for field in obj._meta.concrete_fields:
-        if field.primary_key and field.column not in expressions and getattr(obj, field.attname) is None:
+        if field.primary_key and field.column not in chosen and getattr(obj, field.attname) is None:
             continue
         names.append(quote(field.column))
-        if field.column in expressions:
-            values.append(expressions.pop(field.column))
+        if field.column in chosen:
+            expression, expression_params = (chosen[field.column], []) if isinstance(chosen[field.column], str) \
+                else chosen[field.column]
+            values.append(expression)
+            params.extend(expression_params)
         else:
             values.append("%s")
             params.append(field.get_db_prep_save(field.pre_save(obj, add=True), connection))
-    if expressions:
-        raise TypeError(f"Not columns of {obj._meta.db_table}: {', '.join(sorted(expressions))}")
     if select_from:
-        source = f"SELECT {', '.join(values)} FROM {', '.join(select_from)}"
+        source = f"SELECT {', '.join(values)} FROM {', '.join(select_from)}" + (f" WHERE {where}" if where else "")
     else:
         source = f"VALUES ({', '.join(values)})"
     sql = f"INSERT INTO {table(obj)} ({', '.join(names)}) {source}"
-    return sql + (" ON CONFLICT DO NOTHING" if on_conflict_do_nothing else ""), params
+    if on_conflict_do_nothing:
+        sql += " ON CONFLICT DO NOTHING"
+    if returning:
+        sql += f" RETURNING {columns(type(obj))}"
+    return sql, params
+
+
+def any_of(model, name: str, alias: str | None = None) -> str:
+    """PostgreSQL: `column = ANY(%s::<its type>[])`, for one parameter holding a list of values."""
+    return f"{column(model, name, alias)} = ANY(%s::{_field(model, name).rel_db_type(connection)}[])"
+
+
+def update_sql(obj, fields) -> tuple[str, list]:
+    """`UPDATE` of the saved `obj`'s `fields` (names or attnames) to what
+    `obj.save(update_fields=fields)` would send (auto_now fields set on `obj` too), by
+    its primary key."""
+    sets, params = [], []
+    for name in fields:
+        field = _field(obj, name)
+        sets.append(f"{connection.ops.quote_name(field.column)} = %s")
+        params.append(field.get_db_prep_save(field.pre_save(obj, add=False), connection))
+    pk = obj._meta.pk
+    return (f"UPDATE {table(obj)} SET {', '.join(sets)} WHERE {column(obj, 'pk')} = %s",
+            params + [pk.get_db_prep_value(obj.pk, connection)])
 
 
 def execute_alone(sql: str, params) -> None:
@@ -107,15 +161,14 @@ def write_together(statements: list[tuple[str, list]]) -> None:
             cursor.execute(statement, params)
 
 
-def insert(obj) -> None:
-    """Save the unsaved `obj` with one INSERT, setting its primary key: what
-    `obj.save(force_insert=True)` does (inside the caller's transaction, if any), minus
-    model signals, which none of the models saved this way has."""
-    pk = obj._meta.pk
-    sql, params = insert_sql(obj)
+def insert(obj):
+    """Save the unsaved `obj` with one INSERT (inside the caller's transaction, if any),
+    minus model signals, which none of the models saved this way has: `obj` gets its
+    primary key, and the row as stored is returned as the ORM loads it, the instance
+    `obj.save(force_insert=True)` would have left behind."""
+    sql, params = insert_sql(obj, returning=True)
     with connection.cursor() as cursor:
-        cursor.execute(sql + f" RETURNING {connection.ops.quote_name(pk.column)}", params)
-        row = cursor.fetchone()
-    if getattr(obj, pk.attname) is None:
-        setattr(obj, pk.attname, row[0])
-    obj._state.adding, obj._state.db = False, connection.alias
+        cursor.execute(sql, params)
+        saved = instance(type(obj), cursor.fetchone())
+    obj.pk = saved.pk
+    return saved

@@ -98,6 +98,21 @@ class UserFields:
     role: str = ""  # "" when the IdP sent none
     raw: dict = field(default_factory=dict)
 
+    @property
+    def search_email(self) -> str:
+        """The work (or primary, or first) address of `emails`, lowercased, that
+        `emails[type eq "work"].value` filters find the directory user by."""
+        for item in self.emails:
+            if str(_ci_get(item, "type") or "").lower() == "work" and _ci_get(item, "value"):
+                return str(_ci_get(item, "value")).lower()[:254]
+        for item in self.emails:
+            if _ci_get(item, "primary") in (True, "True", "true") and _ci_get(item, "value"):
+                return str(_ci_get(item, "value")).lower()[:254]
+        for item in self.emails:
+            if _ci_get(item, "value"):
+                return str(_ci_get(item, "value")).lower()[:254]
+        return ""
+
 
 def _normalize_core_urn_keys(doc: dict) -> dict:
     """`urn:…:core:2.0:User:userName` as a key means `userName`; the core schema's
@@ -510,6 +525,14 @@ def _set_path(container: dict, dotted: str, value, op: str):
         container[key] = value
 
 
+def user_document(directory_user) -> dict:
+    """The stored User document PATCH operations apply to (apply_user_patch)."""
+    doc = dict(directory_user.raw or {})
+    doc[_ci_key(doc, "userName")] = _ci_get(doc, "userName") or directory_user.user_name
+    doc["active"] = directory_user.active
+    return doc
+
+
 def apply_user_patch(doc: dict, operations, *, role_attribute: str) -> dict:
     """Apply PATCH operations to a User document (a copy is returned). The result is
     validated again by parse_user, like a PUT."""
@@ -623,3 +646,134 @@ def _same_item(item, removing) -> bool:
             return str(_ci_get(item, "value")).lower() == str(wanted).lower()
         return item == removing
     return item == removing
+
+
+# Group PATCH -----------------------------------------------------------------------
+
+
+@dataclass
+class GroupPatch:
+    """What a Group PATCH asks for: its operations (Okta's and Entra's forms alike),
+    reduced in order to one change of each kind. The twin of apply_user_patch: a User
+    PATCH changes a stored document, a Group PATCH names changes to make."""
+
+    display_name: str | None = None  # the new name, whitespace collapsed; None: unchanged
+    external_id: str | None = None  # the new externalId ("" removes it); None: unchanged
+    replace_members: list[int] | None = None  # every member after the PATCH; None: members not replaced
+    add_members: list[int] = field(default_factory=list)  # (without replace_members)
+    remove_members: list[int] = field(default_factory=list)  # (without replace_members)
+
+    @property
+    def fields_changed(self) -> bool:
+        return self.display_name is not None or self.external_id is not None
+
+    @property
+    def members_changed(self) -> bool:
+        return self.replace_members is not None or bool(self.add_members or self.remove_members)
+
+
+class _MemberChanges:
+    """Member operations of one PATCH, in order, reduced to one replace/add/remove."""
+
+    def __init__(self):
+        self.replace: list[int] | None = None
+        self.add: dict[int, None] = {}
+        self.remove: dict[int, None] = {}
+
+    def do_add(self, ids):
+        for i in ids:
+            self.remove.pop(i, None)
+            self.add[i] = None
+
+    def do_remove(self, ids):
+        for i in ids:
+            self.add.pop(i, None)
+            self.remove[i] = None
+
+    def do_replace(self, ids):
+        self.replace = list(dict.fromkeys(ids))
+        self.add.clear()
+        self.remove.clear()
+
+
+def _member_filter_ids(value_filter) -> list[int] | None:
+    """`members[value eq "12"]` (or several joined with or) → [12]; None if not of that form."""
+    node = value_filter
+    while isinstance(node, scim_ast.Filter) and not node.negated and node.namespace is None:
+        node = node.expr
+    if isinstance(node, scim_ast.LogExpr) and node.op.lower() == "or":
+        left, right = _member_filter_ids(node.expr1), _member_filter_ids(node.expr2)
+        return None if left is None or right is None else left + right
+    if (isinstance(node, scim_ast.AttrExpr) and node.value.lower() == "eq"
+            and isinstance(node.attr_path.attr_name, str) and node.attr_path.attr_name.lower() == "value"):
+        try:
+            return [int(str(node.comp_value.value))]
+        except (TypeError, ValueError):
+            return []  # matches nothing
+    return None
+
+
+def parse_group_patch(operations) -> GroupPatch:
+    """PATCH operations (parse_operations) on a Group → a GroupPatch, or 400 naming the
+    first operation it cannot apply. Okta renames with a path-less {id, displayName} and
+    adds or removes members with `members` and `members[value eq "id"]`; Entra sends
+    `Remove` of `members` with a value list."""
+    changes = _MemberChanges()
+    new_name = None
+    new_external_id = None
+    for op, path, value in operations:
+        if path is None:
+            if not isinstance(value, dict):
+                raise bad_request("An operation without a path needs an object value.")
+            for key, item in value.items():
+                lowered = key.lower()
+                if lowered in ("id", "meta", "schemas"):
+                    continue  # Okta sends {id, displayName} to rename
+                if lowered == "displayname":
+                    new_name = _string(item, "displayName", required=True, max_length=100)
+                elif lowered == "externalid":
+                    new_external_id = _string(item, "externalId", max_length=255)
+                elif lowered == "members":
+                    ids = member_ids_from(item)
+                    changes.do_replace(ids) if op == "replace" else changes.do_add(ids)
+                else:
+                    raise bad_request(f"Groups have no attribute “{key}”.", "invalidPath")
+            continue
+        target = parse_path(path, GROUP_URN)
+        attr = target.attr.lower()
+        if target.container is not None:
+            raise bad_request(f"Groups have no attribute “{path}”.", "invalidPath")
+        if attr == "displayname" and target.value_filter is None and not target.sub:
+            if op == "remove":
+                raise bad_request("displayName is required.", "mutability")
+            new_name = _string(value, "displayName", required=True, max_length=100)
+        elif attr == "externalid" and target.value_filter is None and not target.sub:
+            new_external_id = "" if op == "remove" else _string(value, "externalId", max_length=255)
+        elif attr == "members" and not target.sub:
+            if target.value_filter is not None:
+                ids = _member_filter_ids(target.value_filter)
+                if ids is None:
+                    raise bad_request("Only members[value eq \"id\"] is supported.", "invalidPath")
+                if op != "remove":
+                    raise bad_request("Use add with a members list to add members.", "invalidPath")
+                changes.do_remove(ids)
+            elif op == "add":
+                changes.do_add(member_ids_from(value))
+            elif op == "replace":
+                changes.do_replace(member_ids_from(value))
+            elif value is None:
+                changes.do_replace([])
+            else:
+                # Entra: {"op": "Remove", "path": "members", "value": [{"value": "id"}]}
+                changes.do_remove(member_ids_from(value))
+        elif attr in ("id", "meta"):
+            raise bad_request(f"“{target.attr}” cannot be changed.", "mutability")
+        else:
+            raise bad_request(f"Groups have no attribute “{path}”.", "invalidPath")
+    patch = GroupPatch(display_name=None if new_name is None else " ".join(new_name.split()),
+                       external_id=new_external_id)
+    if changes.replace is not None:
+        patch.replace_members = [i for i in changes.replace if i not in changes.remove] + list(changes.add)
+    else:
+        patch.add_members, patch.remove_members = list(changes.add), list(changes.remove)
+    return patch

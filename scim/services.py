@@ -1,29 +1,30 @@
-"""Every Directory Sync state change. The identity provider acts with actor=None and
-the audit label "directory"; a person acts for the enable/disable/rotate/toggle
-transitions. Each service runs in one transaction and writes its audit event there.
+"""Every Directory Sync state change. A person acts for the enable/disable/rotate/toggle
+transitions (`actor=`); the scim_user_* and scim_group_* services are the identity
+provider's, which has no account: they take no actor and write the audit label
+"directory". Each service runs in one transaction and writes its audit event there.
 
-SCIM parsing errors (ScimError) raised from here also roll the transaction back.
+SCIM documents are read by scim/resources.py (parse_user, apply_user_patch,
+parse_group_patch); a ScimError it raises from inside a service rolls the transaction
+back. Hand-written SQL for the hot paths is in scim/fastpath.py, each function the twin
+of an ORM function here (`…_orm`), its specification.
 """
 import hmac
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts.models import User, normalize_email
-from config import sql
-from config.errors import Conflict, NotAllowed, NotFound, ServiceError
-from config.sql import insert_sql
-from orgs.audit import Events as OrgEvents
-from orgs.audit import audit_record, audit_row, register_events
+from accounts.models import User
+from config.errors import Conflict, NotAllowed, NotFound
+from orgs.audit import audit_record, register_events
 from orgs.models import Membership, Organization, hash_secret, new_secret
 from orgs.services import membership_add, membership_mark_directory_managed, membership_remove
-from sso.models import SSORemoval, VerifiedDomain
+from sso.models import SSORemoval
 from sso.selectors import domain_verified_by, tied_to_org
 from sso.services import domain_owner_takes_over, new_account_state
 from teams.models import Team, TeamMember
 from teams.services import team_create, team_delete, team_rename
 
-from . import idp, request_log, resources, selectors
+from . import fastpath, idp, request_log, resources, selectors
 from .models import (
     Directory,
     DirectoryGroup,
@@ -186,24 +187,20 @@ def _managed_role(directory: Directory, fields: resources.UserFields) -> str | N
     return idp.managed_role(directory.org, fields.role)
 
 
-def _account_for(org: Organization, email: str, fields: resources.UserFields, *,
-                 seen: bool = False) -> tuple[User | None, bool]:
+def _account_for(org: Organization, email: str, fields: resources.UserFields) -> tuple[User | None, bool]:
     """The account with this email, created without a usable password if there is none
     (claimed only in a domain this organization verified, E14); and whether it was
     created here (DirectoryUser.created_account). An existing account the directory may
     not attach (E14: unverified, or another organization's unclaimed account) gives None:
     the directory user then holds no account, as for a user pushed with no email.
-    Provisioning mostly meets new people, so the INSERT comes first: one query then. A
-    caller that has just met the account (`seen`) reads it first instead."""
-    account = User.objects.filter(email=email).first() if seen else None
-    if account is None:
-        try:
-            with transaction.atomic():
-                return User.objects.create_user(email, None, first_name=fields.given_name[:150],
-                                                last_name=fields.family_name[:150],
-                                                **new_account_state(org=org, email=email)), True
-        except IntegrityError:
-            account = User.objects.get(email=email)
+    Provisioning mostly meets new people, so the INSERT comes first: one query then."""
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email, None, first_name=fields.given_name[:150],
+                                            last_name=fields.family_name[:150],
+                                            **new_account_state(org=org, email=email)), True
+    except IntegrityError:
+        account = User.objects.get(email=email)
     return _attachable(org, account), False
 
 
@@ -327,30 +324,31 @@ def _new_directory_user(org: Organization, fields: resources.UserFields, account
     return DirectoryUser(
         org=org, user=account, created_account=created_account, user_name=fields.user_name,
         external_id=fields.external_id,
-        email=_search_email(fields), given_name=fields.given_name, family_name=fields.family_name,
+        email=fields.search_email, given_name=fields.given_name, family_name=fields.family_name,
         display_name=fields.display_name, emails=fields.emails, active=fields.active, role=fields.role,
         raw=fields.raw,
     )
 
 
 @transaction.atomic
-def scim_user_create(*, org: Organization, directory: Directory, fields: resources.UserFields,
-                     actor=None) -> DirectoryUser:
-    """POST /Users. Uniqueness (userName, and one directory user per account) is left to
-    the unique constraints: a conflict rolls everything back and answers 409.
+def scim_user_create(*, org: Organization, directory: Directory, fields: resources.UserFields) -> DirectoryUser:
+    """POST /Users. On PostgreSQL a new email (the common case) is provisioned in one
+    statement (scim.fastpath.scim_user_create); an existing account, a user without an
+    email, and SQLite take the ORM path, which is its specification."""
+    if connection.vendor == "postgresql":
+        directory_user = fastpath.scim_user_create(org=org, directory=directory, fields=fields)
+        if directory_user is not None:
+            return directory_user
+    return scim_user_create_orm(org=org, directory=directory, fields=fields)
 
-    On PostgreSQL a new email (the common case) is provisioned in one statement
-    (_provision_new_account); an existing account, a user without an email, and SQLite
-    take the ORM path below. Both write the same rows and audit events."""
+
+def scim_user_create_orm(*, org: Organization, directory: Directory, fields: resources.UserFields) -> DirectoryUser:
+    """POST /Users through the ORM (inside scim_user_create's transaction). Uniqueness
+    (userName, and one directory user per account) is left to the unique constraints: a
+    conflict rolls everything back and answers 409."""
     account, created_account = None, False
     if fields.email:
-        met_account = False
-        if connection.vendor == "postgresql":
-            directory_user = _provision_new_account(org, directory, fields)
-            if directory_user is not None:
-                return directory_user
-            met_account = True
-        account, created_account = _account_for(org, fields.email, fields, seen=met_account)
+        account, created_account = _account_for(org, fields.email, fields)
     directory_user = _new_directory_user(org, fields, account, created_account)
     if fields.active:
         _activate(org, directory, directory_user, fields, new=True)
@@ -370,117 +368,6 @@ def scim_user_create(*, org: Organization, directory: Directory, fields: resourc
     return directory_user
 
 
-# Provisioning a new account in one statement (PostgreSQL) ---------------------------------
-
-
-def _provision_new_account(org: Organization, directory: Directory,
-                           fields: resources.UserFields) -> DirectoryUser | None:
-    """What the ORM path of scim_user_create writes for an email no account has, in ONE
-    statement of data-modifying CTEs: the account (no usable password; the body's is
-    ignored), its directory-managed membership and `member.added`, the directory user
-    and `directory.user_created`. With the token lookup, a POST costs two queries.
-
-    Each INSERT selects from the RETURNING of the one before, so when an account has
-    this email its `ON CONFLICT DO NOTHING` returns no row, nothing is written, and this
-    returns None: the ORM path attaches the existing account (owner_unconfirmed, the
-    SSO-removal reset, role changes). A unique violation (the userName is taken, by a
-    concurrent POST too) fails the whole statement; the caller's transaction rolls back
-    and the POST answers 409. tests/scim/test_provision_fast.py compares the rows and
-    audit events with the ORM path's."""
-    role = _managed_role(directory, fields) or Role.MEMBER
-    if role not in Role.values:
-        return None  # membership_add refuses it on the ORM path
-    # As UserManager.create_user(email, None, …) builds it.
-    account = User(email=normalize_email(fields.email), first_name=fields.given_name[:150],
-                   last_name=fields.family_name[:150])
-    account.set_unusable_password()
-    directory_user = _new_directory_user(org, fields, account, created_account=True)
-    # E14, as new_account_state decides it: claimed, its address verified, only in a domain
-    # this organization verified; read by the statement itself (no query of its own).
-    column = {name: connection.ops.quote_name(VerifiedDomain._meta.get_field(name).column)
-              for name in ("org", "domain", "verified_at")}
-    verified = (f"verified AS (SELECT EXISTS (SELECT 1 FROM {sql.table(VerifiedDomain)} WHERE {column['org']} = %s "
-                f"AND {column['domain']} = %s AND {column['verified_at']} IS NOT NULL) AS yes)",
-                [org.pk, account.email.rpartition("@")[2]])
-    # Each CTE: (name, INSERT statement, its parameters); every one ends RETURNING id.
-    ctes = [("account", *insert_sql(account, on_conflict_do_nothing=True, select_from=["verified"],
-                                    claimed="verified.yes",
-                                    email_verified_at="CASE WHEN verified.yes THEN CURRENT_TIMESTAMP END"))]
-    membership = None
-    if fields.active:
-        # As _activate → membership_add make it for an account the directory created:
-        # its owner agreed (DS1), the role is the managed one or member, audited.
-        membership = Membership(org=org, user=account, role=role, is_database_admin=False, directory_managed=True,
-                                owner_unconfirmed=False)
-        member_added = audit_row(org=org, actor=None, actor_label=DIRECTORY, event=OrgEvents.MEMBER_ADDED,
-                                 target=membership, target_label=account.email,
-                                 new={"role": role, "database_admin": False, "reason": "directory_provisioned"})
-        ctes += [
-            ("membership", *insert_sql(membership, select_from=["account"], user_id="account.id")),
-            ("member_added", *insert_sql(member_added, select_from=["membership"],
-                                          target_id="membership.id::text")),
-            ("directory_user", *insert_sql(directory_user, select_from=["account", "membership"],
-                                            user_id="account.id", membership_id="membership.id")),
-        ]
-    else:
-        ctes.append(("directory_user", *insert_sql(directory_user, select_from=["account"],
-                                                    user_id="account.id")))
-    user_created = audit_row(org=org, actor=None, actor_label=DIRECTORY, event=DirectoryEvents.USER_CREATED,
-                             target=directory_user, target_label=fields.user_name,
-                             new={"active": fields.active, "role": fields.role or None})
-    # Reading member_added's row makes its INSERT come first, so the two audit events
-    # keep the ORM path's order (ids) instead of PostgreSQL's unspecified CTE order.
-    ctes.append(("user_created", *insert_sql(
-        user_created, select_from=["directory_user", "member_added"] if membership else ["directory_user"],
-        target_id="directory_user.id::text")))
-    statement = (
-        "WITH " + verified[0] + ",\n" + ",\n".join(f"{name} AS ({insert} RETURNING id)" for name, insert, _ in ctes)
-        + f"\nSELECT account.id, {'membership.id' if membership else 'NULL'}, directory_user.id, verified.yes"
-        + f" FROM account, directory_user, verified{', membership' if membership else ''}"
-    )
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement, verified[1] + [param for _, _, params in ctes for param in params])
-            row = cursor.fetchone()
-    except IntegrityError as exc:
-        # No query may follow in this transaction: the violated constraint names the conflict.
-        # (The account is new, so scim_user_org_user_unique and the membership's cannot fail.)
-        if _violated_constraint(exc) == "scim_user_org_username_unique":
-            raise _user_name_conflict(fields.user_name) from None
-        raise
-    if row is None:
-        return None
-    account.pk, membership_pk, directory_user.pk, account.claimed = row
-    account.email_verified_at = timezone.now() if account.claimed else None
-    directory_user.user = account
-    if membership is not None:
-        membership.pk = membership_pk
-        membership.user = account
-        directory_user.membership = membership
-    for saved in (account, membership, directory_user):
-        if saved is not None:
-            saved._state.adding, saved._state.db = False, connection.alias
-    return directory_user
-
-
-def _violated_constraint(exc: IntegrityError) -> str:
-    diag = getattr(exc.__cause__, "diag", None)  # psycopg's error details
-    return getattr(diag, "constraint_name", None) or ""
-
-
-def _search_email(fields: resources.UserFields) -> str:
-    for item in fields.emails:
-        if str(resources._ci_get(item, "type") or "").lower() == "work" and resources._ci_get(item, "value"):
-            return str(resources._ci_get(item, "value")).lower()[:254]
-    for item in fields.emails:
-        if resources._ci_get(item, "primary") in (True, "True", "true") and resources._ci_get(item, "value"):
-            return str(resources._ci_get(item, "value")).lower()[:254]
-    for item in fields.emails:
-        if resources._ci_get(item, "value"):
-            return str(resources._ci_get(item, "value")).lower()[:254]
-    return ""
-
-
 def _locked_user(org: Organization, directory_user_id) -> DirectoryUser:
     found = (DirectoryUser.objects.select_for_update(of=("self",)).select_related("user")
              .filter(org=org, pk=directory_user_id).first())
@@ -491,7 +378,7 @@ def _locked_user(org: Organization, directory_user_id) -> DirectoryUser:
 
 @transaction.atomic
 def scim_user_replace(*, org: Organization, directory: Directory, directory_user_id,
-                      fields: resources.UserFields, actor=None) -> DirectoryUser:
+                      fields: resources.UserFields) -> DirectoryUser:
     """PUT (and the end of PATCH): the resource becomes `fields`; activation and
     deactivation follow `active`."""
     directory_user = _locked_user(org, directory_user_id)
@@ -508,7 +395,7 @@ def scim_user_replace(*, org: Organization, directory: Directory, directory_user
         idp.follow_email(org, directory_user, fields.email)
     directory_user.user_name = fields.user_name
     directory_user.external_id = fields.external_id
-    directory_user.email = _search_email(fields)
+    directory_user.email = fields.search_email
     directory_user.given_name = fields.given_name
     directory_user.family_name = fields.family_name
     directory_user.display_name = fields.display_name
@@ -538,21 +425,13 @@ def scim_user_replace(*, org: Organization, directory: Directory, directory_user
     return directory_user
 
 
-def user_document(directory_user: DirectoryUser) -> dict:
-    """The stored document PATCH operations apply to."""
-    doc = dict(directory_user.raw or {})
-    doc[resources._ci_key(doc, "userName")] = resources._ci_get(doc, "userName") or directory_user.user_name
-    doc["active"] = directory_user.active
-    return doc
-
-
 @transaction.atomic
-def scim_user_patch(*, org: Organization, directory: Directory, directory_user_id, operations,
-                    actor=None) -> DirectoryUser:
+def scim_user_patch(*, org: Organization, directory: Directory, directory_user_id, operations) -> DirectoryUser:
     """PATCH under the row lock, so concurrent PATCHes apply one after the other."""
     directory_user = _locked_user(org, directory_user_id)
     role_attribute = selectors.role_management(org=org).attribute
-    doc = resources.apply_user_patch(user_document(directory_user), operations, role_attribute=role_attribute)
+    doc = resources.apply_user_patch(resources.user_document(directory_user), operations,
+                                     role_attribute=role_attribute)
     fields = resources.parse_user(doc, role_attribute=role_attribute)
     return scim_user_replace(org=org, directory=directory, directory_user_id=directory_user.pk, fields=fields)
 
@@ -582,20 +461,7 @@ def directory_users_release_account(*, user: User) -> None:
 
 
 @transaction.atomic
-def scim_user_deactivate(*, org: Organization, directory_user_id, actor=None) -> DirectoryUser:
-    directory_user = _locked_user(org, directory_user_id)
-    if not directory_user.active and _membership_id_of(org, directory_user) is None:
-        return directory_user
-    _deactivate(org, directory_user, reason="directory_deprovisioned")
-    directory_user.active = False
-    directory_user.save(update_fields=["active", "membership", "updated_at"])
-    _audit(org, DirectoryEvents.USER_DEACTIVATED, target=directory_user, target_label=directory_user.user_name,
-           old={"active": True}, new={"active": False})
-    return directory_user
-
-
-@transaction.atomic
-def scim_user_delete(*, org: Organization, directory_user_id, actor=None) -> None:
+def scim_user_delete(*, org: Organization, directory_user_id) -> None:
     """DELETE: the membership goes (E8); the account and its credentials stay."""
     directory_user = _locked_user(org, directory_user_id)
     _deactivate(org, directory_user, reason="directory_deprovisioned")
@@ -629,64 +495,23 @@ def _require_members(org, ids) -> dict[int, int | None]:
 
 
 def _add_members(org, group: DirectoryGroup, ids) -> set[int]:
+    if connection.vendor == "postgresql":
+        return fastpath.group_members_add(org, group, ids)
+    return group_members_add_orm(org, group, ids)
+
+
+def group_members_add_orm(org, group: DirectoryGroup, ids) -> set[int]:
     """Link this organization's directory users among `ids` to the group, and the
     memberships of those that are active to its team; return the ids that are users of
     the organization (the caller refuses the others). Set-based, whatever the number:
-    no model instances, no per-member statement, no COUNT of the group. On PostgreSQL
-    it is one statement: the ids are resolved once, by primary key and then kept only
-    if they are the organization's, and feed both INSERT … ON CONFLICT DO NOTHING as
-    data-modifying CTEs. Elsewhere (SQLite) the lookup and two INSERT … SELECT … ON
-    CONFLICT DO NOTHING."""
-    from django.db import connection
-
-    ids = list(ids)
-    if not ids:
-        return set()
-    users = DirectoryUser._meta.db_table
-    links = DirectoryGroupMember._meta.db_table
-    team_members = TeamMember._meta.db_table
-    now = TeamMember._meta.get_field("created_at").get_db_prep_value(timezone.now(), connection)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # `named` is looked up by primary key alone, behind a MATERIALIZED fence: with
-            # `org_id = …` beside it the planner may read every row of the organization
-            # through an org index (as it did on freshly loaded, unanalyzed tables).
-            cursor.execute(
-                f"WITH named AS MATERIALIZED ("
-                f" SELECT id, org_id, membership_id FROM {users} WHERE id = ANY(%s::bigint[])"
-                f"), found AS ("
-                f" SELECT id, membership_id FROM named WHERE org_id = %s"
-                f"), linked AS ("
-                f" INSERT INTO {links} (org_id, group_id, directory_user_id)"
-                f" SELECT %s, %s, id FROM found ON CONFLICT DO NOTHING"
-                f"), teamed AS ("
-                f" INSERT INTO {team_members} (org_id, team_id, membership_id, created_at)"
-                f" SELECT %s, %s, membership_id, %s FROM found WHERE membership_id IS NOT NULL"
-                f" ON CONFLICT DO NOTHING"
-                f") SELECT id FROM found",
-                [ids, org.pk, org.pk, group.pk, org.pk, group.team_id, now],
-            )
-            return {row[0] for row in cursor.fetchall()}
+    no per-member statement, no COUNT of the group: the lookup, then one INSERT … ON
+    CONFLICT DO NOTHING per table (per batch of the database's parameter limit)."""
     members = _resolve_members(org, ids)
-    ids = list(members)
-    with connection.cursor() as cursor:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(
-                f"INSERT INTO {links} (org_id, group_id, directory_user_id) "
-                f"SELECT org_id, %s, id FROM {users} WHERE org_id = %s AND id IN ({marks}) "
-                f"ON CONFLICT DO NOTHING",
-                [group.pk, org.pk, *chunk],
-            )
-            if any(members[i] for i in chunk):
-                cursor.execute(
-                    f"INSERT INTO {team_members} (org_id, team_id, membership_id, created_at) "
-                    f"SELECT org_id, %s, membership_id, %s FROM {users} "
-                    f"WHERE org_id = %s AND id IN ({marks}) AND membership_id IS NOT NULL "
-                    f"ON CONFLICT DO NOTHING",
-                    [group.team_id, now, org.pk, *chunk],
-                )
+    DirectoryGroupMember.objects.bulk_create(
+        [DirectoryGroupMember(org=org, group=group, directory_user_id=pk) for pk in members], ignore_conflicts=True)
+    TeamMember.objects.bulk_create(
+        [TeamMember(org=org, team_id=group.team_id, membership_id=membership_id)
+         for membership_id in members.values() if membership_id], ignore_conflicts=True)
     return set(members)
 
 
@@ -722,7 +547,7 @@ def _team_name_conflict(exc: Conflict, name: str) -> Conflict:
 
 
 @transaction.atomic
-def scim_group_create(*, org: Organization, fields: resources.GroupFields, actor=None) -> DirectoryGroup:
+def scim_group_create(*, org: Organization, fields: resources.GroupFields) -> DirectoryGroup:
     if _group_name_taken(org, fields.display_name):
         raise _uniqueness(f"A group named “{fields.display_name}” already exists.")
     members = _require_members(org, fields.member_ids or [])
@@ -750,33 +575,15 @@ def _locked_group(org: Organization, group_id) -> DirectoryGroup:
     return found
 
 
-def _locked_and_touched_group(org: Organization, group_id) -> DirectoryGroup:
-    """Lock the group row and set its lastModified in one statement (UPDATE … RETURNING,
-    PostgreSQL and SQLite ≥ 3.35): a PATCH of members then costs no extra round trip."""
-    from django.db import connection
-
-    table = DirectoryGroup._meta.db_table
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET updated_at = %s WHERE org_id = %s AND id = %s "
-            f"RETURNING id, team_id, external_id, display_name, created_at",
-            [DirectoryGroup._meta.get_field("updated_at").get_db_prep_value(now, connection), org.pk, group_id],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise NotFound("Group not found.")
-    pk, team_id, external_id, display_name, created_at = row
-    if isinstance(created_at, str):  # SQLite returns text
-        created_at = DirectoryGroup._meta.get_field("created_at").to_python(created_at)
-    group = DirectoryGroup(pk=pk, org=org, team_id=team_id, external_id=external_id, display_name=display_name,
-                           created_at=created_at, updated_at=now)
-    group.raw = None  # not loaded; saved only through update_fields that exclude it
+def locked_and_touched_group_orm(org: Organization, group_id) -> DirectoryGroup:
+    """The group, locked, its lastModified set now (a PATCH changes it whatever it does)."""
+    group = _locked_group(org, group_id)
+    group.save(update_fields=["updated_at"])
     return group
 
 
 def _rename(org, group: DirectoryGroup, name: str) -> None:
-    name = " ".join(name.split())
+    """`name`: as resources.parse_group and parse_group_patch leave it (whitespace collapsed)."""
     if name == group.display_name:
         return
     if _group_name_taken(org, name, exclude_pk=group.pk):
@@ -790,7 +597,7 @@ def _rename(org, group: DirectoryGroup, name: str) -> None:
 
 
 @transaction.atomic
-def scim_group_replace(*, org: Organization, group_id, fields: resources.GroupFields, actor=None) -> DirectoryGroup:
+def scim_group_replace(*, org: Organization, group_id, fields: resources.GroupFields) -> DirectoryGroup:
     group = _locked_group(org, group_id)
     members = _require_members(org, fields.member_ids or [])
     rules = idp.rules_of(org)
@@ -811,144 +618,46 @@ def scim_group_replace(*, org: Organization, group_id, fields: resources.GroupFi
     return group
 
 
-class _MemberChanges:
-    """Member operations of one PATCH, in order, reduced to one replace/add/remove."""
-
-    def __init__(self):
-        self.replace: list[int] | None = None
-        self.add: dict[int, None] = {}
-        self.remove: dict[int, None] = {}
-
-    def do_add(self, ids):
-        for i in ids:
-            self.remove.pop(i, None)
-            self.add[i] = None
-
-    def do_remove(self, ids):
-        for i in ids:
-            self.add.pop(i, None)
-            self.remove[i] = None
-
-    def do_replace(self, ids):
-        self.replace = list(dict.fromkeys(ids))
-        self.add.clear()
-        self.remove.clear()
-
-    @property
-    def empty(self):
-        return self.replace is None and not self.add and not self.remove
-
-
-def _member_filter_ids(value_filter) -> list[int] | None:
-    """`members[value eq "12"]` (or several joined with or) → [12]; None if not of that form."""
-    from scim2_filter_parser import ast as scim_ast
-
-    node = value_filter
-    while isinstance(node, scim_ast.Filter) and not node.negated and node.namespace is None:
-        node = node.expr
-    if isinstance(node, scim_ast.LogExpr) and node.op.lower() == "or":
-        left, right = _member_filter_ids(node.expr1), _member_filter_ids(node.expr2)
-        return None if left is None or right is None else left + right
-    if (isinstance(node, scim_ast.AttrExpr) and node.value.lower() == "eq"
-            and isinstance(node.attr_path.attr_name, str) and node.attr_path.attr_name.lower() == "value"):
-        try:
-            return [int(str(node.comp_value.value))]
-        except (TypeError, ValueError):
-            return []  # matches nothing
-    return None
-
-
 @transaction.atomic
-def scim_group_patch(*, org: Organization, group_id, operations, actor=None) -> DirectoryGroup:
-    """Set-based: however many members a PATCH names, at most one delete per table and
+def scim_group_patch(*, org: Organization, group_id, operations) -> DirectoryGroup:
+    """PATCH under the group's lock (resources.parse_group_patch reads the operations).
+    Set-based: however many members a PATCH names, at most one delete per table and
     one insert per table. Adding members on PostgreSQL is four statements in all: the
     token, the group's lock and lastModified (one UPDATE), the members' lookup and
     inserts (one statement), the audit event."""
-    group = _locked_and_touched_group(org, group_id)
-    changes = _MemberChanges()
-    new_name = None
-    new_external_id = None
-    for op, path, value in operations:
-        if path is None:
-            if not isinstance(value, dict):
-                raise resources.bad_request("An operation without a path needs an object value.")
-            for key, item in value.items():
-                lowered = key.lower()
-                if lowered in ("id", "meta", "schemas"):
-                    continue  # Okta sends {id, displayName} to rename
-                if lowered == "displayname":
-                    new_name = resources._string(item, "displayName", required=True, max_length=100)
-                elif lowered == "externalid":
-                    new_external_id = resources._string(item, "externalId", max_length=255)
-                elif lowered == "members":
-                    ids = resources.member_ids_from(item)
-                    changes.do_replace(ids) if op == "replace" else changes.do_add(ids)
-                else:
-                    raise resources.bad_request(f"Groups have no attribute “{key}”.", "invalidPath")
-            continue
-        target = resources.parse_path(path, resources.GROUP_URN)
-        attr = target.attr.lower()
-        if target.container is not None:
-            raise resources.bad_request(f"Groups have no attribute “{path}”.", "invalidPath")
-        if attr == "displayname" and target.value_filter is None and not target.sub:
-            if op == "remove":
-                raise resources.bad_request("displayName is required.", "mutability")
-            new_name = resources._string(value, "displayName", required=True, max_length=100)
-        elif attr == "externalid" and target.value_filter is None and not target.sub:
-            new_external_id = "" if op == "remove" else resources._string(value, "externalId", max_length=255)
-        elif attr == "members" and not target.sub:
-            if target.value_filter is not None:
-                ids = _member_filter_ids(target.value_filter)
-                if ids is None:
-                    raise resources.bad_request("Only members[value eq \"id\"] is supported.", "invalidPath")
-                if op != "remove":
-                    raise resources.bad_request("Use add with a members list to add members.", "invalidPath")
-                changes.do_remove(ids)
-            elif op == "add":
-                changes.do_add(resources.member_ids_from(value))
-            elif op == "replace":
-                changes.do_replace(resources.member_ids_from(value))
-            elif value is None:
-                changes.do_replace([])
-            else:
-                # Entra: {"op": "Remove", "path": "members", "value": [{"value": "id"}]}
-                changes.do_remove(resources.member_ids_from(value))
-        elif attr in ("id", "meta"):
-            raise resources.bad_request(f"“{target.attr}” cannot be changed.", "mutability")
-        else:
-            raise resources.bad_request(f"Groups have no attribute “{path}”.", "invalidPath")
+    group = fastpath.locked_and_touched_group(org, group_id)  # both databases: UPDATE … RETURNING
+    patch = resources.parse_group_patch(operations)
     old = {"display_name": group.display_name}
     # Group rules: who this PATCH may change (everyone in the group when it is renamed).
     rules = idp.rules_of(org)
     affected = idp.group_member_ids(group) if rules and (
-        changes.replace is not None or (new_name is not None and new_name != group.display_name)) else set()
-    if new_name is not None:
-        _rename(org, group, new_name)
-    if new_external_id is not None:
-        group.external_id = new_external_id
+        patch.replace_members is not None
+        or (patch.display_name is not None and patch.display_name != group.display_name)) else set()
+    if patch.display_name is not None:
+        _rename(org, group, patch.display_name)
+    if patch.external_id is not None:
+        group.external_id = patch.external_id
     counts = {}
-    if changes.replace is not None:
-        target_ids = [i for i in changes.replace if i not in changes.remove] + list(changes.add)
-        members = _require_members(org, target_ids)
+    if patch.replace_members is not None:
+        members = _require_members(org, patch.replace_members)
         _replace_members(org, group, members)
         counts["members"] = len(members)
         affected |= set(members)
     else:
         # Adding resolves, checks and inserts in one statement (on PostgreSQL); an
         # unknown id raises afterwards, which rolls the whole PATCH back.
-        _remove_members(org, group, changes.remove)
-        added = _add_members(org, group, changes.add)
-        _refuse_unknown_members(changes.add, added)
-        affected |= set(added) | set(changes.remove)
-        if changes.add:
-            counts["added"] = len(changes.add)
-        if changes.remove:
-            counts["removed"] = len(changes.remove)
-    fields_changed = new_name is not None or new_external_id is not None
-    if fields_changed:
+        _remove_members(org, group, patch.remove_members)
+        added = _add_members(org, group, patch.add_members)
+        _refuse_unknown_members(patch.add_members, added)
+        affected |= set(added) | set(patch.remove_members)
+        if patch.add_members:
+            counts["added"] = len(patch.add_members)
+        if patch.remove_members:
+            counts["removed"] = len(patch.remove_members)
+    if patch.fields_changed:
         group.save(update_fields=["display_name", "external_id", "updated_at"])
-    if fields_changed or not changes.empty:
-        event = DirectoryEvents.GROUP_MEMBERS_CHANGED if not fields_changed else DirectoryEvents.GROUP_UPDATED
+    if patch.fields_changed or patch.members_changed:
+        event = DirectoryEvents.GROUP_UPDATED if patch.fields_changed else DirectoryEvents.GROUP_MEMBERS_CHANGED
         _audit(org, event, target=group, target_label=group.display_name, old=old,
                new={"display_name": group.display_name, **counts})
     idp.apply_rules_to_members(org, affected, rules=rules)
@@ -956,7 +665,7 @@ def scim_group_patch(*, org: Organization, group_id, operations, actor=None) -> 
 
 
 @transaction.atomic
-def scim_group_delete(*, org: Organization, group_id, actor=None) -> None:
+def scim_group_delete(*, org: Organization, group_id) -> None:
     group = _locked_group(org, group_id)
     rules = idp.rules_of(org)
     members_before = idp.group_member_ids(group) if rules else set()

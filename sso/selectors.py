@@ -1,58 +1,31 @@
 """Org-scoped reads of the sso app."""
-import functools
 from datetime import timedelta
 
-from django.db import connection as db
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
-from config import sql
 from orgs.models import DatabasePassword, Membership, Organization, ServiceToken
 
-from .models import (
-    SESSION_LIFETIME_DEFAULT,
-    GroupRule,
-    SSOCertificate,
-    SSOConnection,
-    SSOIdentity,
-    SSORemoval,
-    VerifiedDomain,
-)
-
-
-@functools.cache
-def _org_and_connection_sql(vendor: str) -> str:
-    return (
-        f"SELECT {sql.columns(Organization, 'o')}, {sql.columns(SSOConnection, 'c')}, "
-        f"{sql.columns(SSOCertificate, 'k')} FROM {sql.table(Organization)} o "
-        f"LEFT JOIN {sql.table(SSOConnection)} c ON c.org_id = o.id "
-        f"LEFT JOIN {sql.table(SSOCertificate)} k ON k.connection_id = c.id "
-        "WHERE o.slug = %s ORDER BY k.created_at, k.id"
-    )
+from . import fastpath
+from .models import SESSION_LIFETIME_DEFAULT, GroupRule, SSOConnection, SSOIdentity, SSORemoval, VerifiedDomain
 
 
 def org_and_connection(slug: str) -> tuple[Organization | None, SSOConnection | None]:
     """The organization with this slug and its SSO connection, the connection's
-    certificates already loaded (`connection.certificates.all()` runs no query): in one
-    query, as every SAML login and ACS request needs all three."""
-    with db.cursor() as cursor:
-        cursor.execute(_org_and_connection_sql(db.vendor), [slug])
-        rows = cursor.fetchall()
-    if not rows:
+    certificates already loaded (`connection.loaded_certificates`, which
+    sso.services.connection_certificates reads), as every SAML login and ACS request
+    needs all three: in one query (sso.fastpath.org_and_connection)."""
+    return fastpath.org_and_connection(slug)
+
+
+def org_and_connection_orm(slug: str) -> tuple[Organization | None, SSOConnection | None]:
+    """org_and_connection through the ORM: its specification."""
+    org = Organization.objects.filter(slug=slug).first()
+    if org is None:
         return None, None
-    org = sql.instance(Organization, rows[0])
-    connection = sql.instance(SSOConnection, rows[0], sql.width(Organization))
-    if connection is None:
-        return org, None
-    connection.org = org
-    start = sql.width(Organization) + sql.width(SSOConnection)
-    certificates = [sql.instance(SSOCertificate, row, start) for row in rows]
-    certificates = [certificate for certificate in certificates if certificate is not None]
-    for certificate in certificates:
-        certificate.connection = connection
-    # What prefetch_related("certificates") leaves behind.
-    queryset = connection.certificates.all()
-    queryset._result_cache, queryset._prefetch_done = certificates, True
-    connection._prefetched_objects_cache = {"certificates": queryset}
+    connection = (SSOConnection.objects.filter(org=org)
+                  .prefetch_related(Prefetch("certificates", to_attr="loaded_certificates")).first())
+    if connection is not None:
+        connection.org = org
     return org, connection
 
 

@@ -6,7 +6,6 @@ Keyword-only, `org=` and `actor=` explicit (None for the IdP or the system),
 one transaction, one audit event each, idempotent. Who may call them (an
 administrator, E10) is checked at the edge.
 """
-import functools
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,22 +18,20 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import connection as db
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User, normalize_email
-from accounts.services import last_login_sql, user_claim
-from config import sql
+from accounts.services import user_claim
 from config.enqueue import RESUME, RUN_HERE, enqueue_on_commit
 from config.errors import Conflict, NotAllowed, NotFound, ServiceError
-from orgs.audit import audit_record, audit_row
+from orgs.audit import audit_record
 from orgs.limits import outbound_fetch_count
 from orgs.models import Membership, Organization, hash_secret
 from orgs.services import invitation_revoke_all, membership_add, membership_remove_batch
 
-from . import dns
+from . import dns, fastpath
 from .events import SSOEvents
 from .models import (
     MAX_ACTIVE_CERTIFICATES,
@@ -305,7 +302,12 @@ def sso_certificate_remove(*, org: Organization, actor: User | None, certificate
 
 
 def connection_certificates(connection: SSOConnection) -> list[str]:
-    return [c.pem for c in connection.certificates.all() if not c.is_expired]
+    """The PEMs of the connection's certificates still valid: those org_and_connection
+    loaded with it, or read now."""
+    certificates = getattr(connection, "loaded_certificates", None)
+    if certificates is None:
+        certificates = connection.certificates.all()
+    return [c.pem for c in certificates if not c.is_expired]
 
 
 # Enable and disable ----------------------------------------------------------
@@ -557,18 +559,12 @@ def sso_removal_apply(*, org: Organization, user: User) -> bool:
     return bool(_remove_users(org, connection, [user.pk]))
 
 
-_UNREAD = object()
-
-
-def _membership_for_sign_in(org: Organization, connection: SSOConnection, user: User,
-                            membership: Membership | None = _UNREAD) -> Membership:
+def _membership_for_sign_in(org: Organization, connection: SSOConnection, user: User) -> Membership:
     """The membership a sign-in through this organization's IdP lands in (E3): the one
-    the account has (`membership`, when the caller read it already), or a fresh `member`
-    one, so no grant (E5) and no teams (E6). A member the enable job has not reached yet
-    is removed first, through the job's own path, so they come back exactly as a
-    removed member would."""
-    if membership is _UNREAD:
-        membership = Membership.objects.filter(org=org, user=user).first()
+    the account has, or a fresh `member` one, so no grant (E5) and no teams (E6). A
+    member the enable job has not reached yet is removed first, through the job's own
+    path, so they come back exactly as a removed member would."""
+    membership = Membership.objects.filter(org=org, user=user).first()
     if membership is not None and not awaits_sso_removal(membership, connection):
         return membership
     _refuse_unless_admitted(org, user)
@@ -597,16 +593,16 @@ def _refuse_staff(user: User) -> None:
             "never through an organization's identity provider.", code="staff_account")
 
 
-def _signed_in(org: Organization, connection: SSOConnection, user: User, name_id: str,
-               membership: Membership | None = _UNREAD) -> LoginResult:
-    membership = _membership_for_sign_in(org, connection, user, membership)
-    sql.insert(_login_event(org, user, membership, name_id))
+def _signed_in(org: Organization, connection: SSOConnection, user: User, name_id: str) -> LoginResult:
+    membership = _membership_for_sign_in(org, connection, user)
+    audit_record(**login_event(org=org, user=user, membership=membership, name_id=name_id))
     return LoginResult(user=user, status="signed_in", email=user.email)
 
 
-def _login_event(org: Organization, user: User, membership: Membership, name_id: str):
-    return audit_row(org=org, actor=user, event=SSOEvents.LOGIN, target=membership, target_label=user.email,
-                     new={"name_id": name_id, "role": membership.role})
+def login_event(*, org: Organization, user: User, membership: Membership, name_id: str) -> dict:
+    """The sso.login event of a sign-in, as audit_record and audit_row take it."""
+    return {"org": org, "actor": user, "event": SSOEvents.LOGIN, "target": membership, "target_label": user.email,
+            "new": {"name_id": name_id, "role": membership.role}}
 
 
 def sso_login(*, org: Organization, name_id: str, attributes: dict,
@@ -622,12 +618,16 @@ def sso_login(*, org: Organization, name_id: str, attributes: dict,
                               code="name_id_too_long")
     subject = login_subject(connection, name_id, name_id_format, attributes)
     profile = mapped_profile(connection, name_id, attributes)
-    returning = _returning_account(org, subject)
-    if returning is not None:
-        return _returning_login(org, connection, *returning, name_id=subject, profile=profile)
+    # The common case, a returning sign-in, in two statements (sso.fastpath); the rest,
+    # and the specification, through the ORM.
+    signed_in = fastpath.sso_sign_in(org=org, connection=connection, name_id=subject, profile=profile,
+                                     name_id_format=name_id_format)
+    if signed_in is not None:
+        return signed_in
     try:
-        return _first_login(org, connection, subject, profile, name_id_format=name_id_format)
-    except IdentityConflict as conflict:  # _first_login's transaction is rolled back; this is recorded
+        return sso_sign_in_orm(org=org, connection=connection, name_id=subject, profile=profile,
+                               name_id_format=name_id_format)
+    except IdentityConflict as conflict:  # sso_sign_in_orm's transaction is rolled back; this is recorded
         _record_identity_conflict(conflict)
         raise
 
@@ -640,67 +640,13 @@ def _record_identity_conflict(conflict: IdentityConflict) -> None:
                      old={"subject": conflict.bound}, new={"subject": conflict.presented[:512]})
 
 
-@functools.cache
-def _returning_account_sql(vendor: str) -> str:
-    return (
-        f"SELECT i.id, {sql.columns(User, 'u')}, {sql.columns(Membership, 'm')} "
-        f"FROM {sql.table(SSOIdentity)} i JOIN {sql.table(User)} u ON u.id = i.user_id "
-        f"LEFT JOIN {sql.table(Membership)} m ON m.org_id = i.org_id AND m.user_id = i.user_id "
-        "WHERE i.org_id = %s AND i.name_id = %s"
-    )
-
-
-def _returning_account(org: Organization, name_id: str) -> tuple[int, User, Membership | None] | None:
-    """The common case, read in one query without the ORM's cost per query (the ACS's hot
-    path): the active account this organization's IdP already linked to `name_id`, with
-    its membership here. Returns (link id, account, membership or None), or None when
-    there is no such link or the account is deactivated: _first_login decides those."""
-    with db.cursor() as cursor:
-        cursor.execute(_returning_account_sql(db.vendor), [org.pk, name_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    user = sql.instance(User, row, 1)
-    if not user.is_active or user.is_staff or user.is_superuser:
-        return None  # _first_login refuses them
-    return row[0], user, sql.instance(Membership, row, 1 + sql.width(User))
-
-
-def _returning_login(org: Organization, connection: SSOConnection, link_id: int, user: User,
-                     membership: Membership | None, *, name_id: str, profile: dict) -> LoginResult:
-    """An account already linked to this organization signs in again. Its link settles
-    E9 and the hostile-IdP guard, so no lock on the account is needed. When its
-    membership is in place and its names are known, the writes (the link's sign-in time,
-    the account's last_login, the audit event) are one statement; otherwise the ORM path
-    makes the membership and fills in the names, in one transaction."""
-    now = timezone.now()
-    stamp = (f"UPDATE {sql.table(SSOIdentity)} SET last_sso_login_at = %s, "
-             "first_sso_login_at = COALESCE(first_sso_login_at, %s), updated_at = %s WHERE id = %s",
-             [_db_datetime(now)] * 3 + [link_id])
-    changed = [field for field in ("first_name", "last_name") if profile[field] and not getattr(user, field)]
-    if changed or membership is None or awaits_sso_removal(membership, connection):
-        with transaction.atomic():
-            sql.write_together([stamp])
-            for field in changed:
-                setattr(user, field, profile[field])
-            if changed:
-                user.save(update_fields=changed)
-            return _signed_in(org, connection, user, name_id, membership)
-    user.last_login = now
-    last_login = last_login_sql(user)
-    sql.write_together([stamp, last_login, sql.insert_sql(_login_event(org, user, membership, name_id))])
-    return LoginResult(user=user, status="signed_in", email=user.email)
-
-
-def _db_datetime(value):
-    return SSOIdentity._meta.get_field("last_sso_login_at").get_db_prep_value(value, db)
-
-
 @transaction.atomic
-def _first_login(org: Organization, connection: SSOConnection, name_id: str, profile: dict, *,
-                 name_id_format: str = "") -> LoginResult:
-    """Every sign-in but a returning one: just-in-time accounts (E3), linking an
-    existing account (E9 and the hostile-IdP guard), deactivated accounts."""
+def sso_sign_in_orm(*, org: Organization, connection: SSOConnection, name_id: str, profile: dict,
+                    name_id_format: str = "") -> LoginResult:
+    """A sign-in through the ORM, the specification of sso.fastpath.sso_sign_in, and the
+    way every sign-in that takes goes: just-in-time accounts (E3), linking an existing
+    account (E9 and the hostile-IdP guard), deactivated accounts, returning accounts
+    with names to fill in or a membership to make. login() records last_login after it."""
     identity = SSOIdentity.objects.select_related("user").filter(org=org, name_id=name_id).first()
     user = identity.user if identity else None
     if user is None:

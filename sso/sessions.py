@@ -18,7 +18,6 @@ import time
 from datetime import datetime, timedelta
 
 from django.contrib.auth.signals import user_logged_out
-from django.db import connection as db
 from django.db.models import F, OuterRef, Subquery
 from django.dispatch import receiver
 from django.utils import timezone
@@ -72,14 +71,13 @@ def bind(request, *, org, connection: SSOConnection, user, name_id: str, session
     bindings[str(org.pk)] = binding
     request.session[SESSION_KEY] = bindings
     expires_at = timezone.now() + timedelta(seconds=binding_expiry(binding, connection.session_lifetime) - now)
-    expiry_column = SSOSession._meta.get_field("expires_at")
 
     def index_rows(session_key: str) -> list[tuple[str, list]]:
         row = SSOSession(org=org, user=user, session_key=session_key, name_id=name_id,
                          session_index=(session_index or "")[:256], expires_at=expires_at)
-        sweep = (f"DELETE FROM {sql.table(SSOSession)} WHERE {db.ops.quote_name(SSOSession._meta.get_field('user').column)}"
-                 f" = %s AND {db.ops.quote_name(expiry_column.column)} < %s",
-                 [user.pk, expiry_column.get_db_prep_value(timezone.now(), db)])
+        sweep = (f"DELETE FROM {sql.table(SSOSession)} WHERE {sql.column(SSOSession, 'user')} = %s "
+                 f"AND {sql.column(SSOSession, 'expires_at')} < %s",
+                 [user.pk, sql.param(SSOSession, "expires_at", timezone.now())])
         return [sweep, sql.insert_sql(row)]
 
     request.session.write_with_new_session(index_rows)

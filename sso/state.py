@@ -31,10 +31,10 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 
-from config import sql
 from config.faults import CACHE_ERRORS, ServiceUnavailable
+
+from . import fastpath
 
 STATE_COOKIE = "gh_sso_state"
 STATE_TTL_SECONDS = 10 * 60
@@ -152,20 +152,23 @@ def logout_message_first_use(*, org, message_id: str, max_age_seconds: int) -> b
 
 
 def _first_use(prefix: str, org, message_id: str, ttl: int) -> bool:
-    """One INSERT … ON CONFLICT DO NOTHING on the unique (org, id hash): the row is
-    inserted (a row comes back) only the first time, so of concurrent replays in any
-    processes exactly one passes."""
-    from .models import UsedMessageID
-
+    """Whether the organization sees this message ID for the first time: recorded under
+    the unique (org, id hash) in one statement (sso.fastpath.message_id_record)."""
     now = datetime.now(dt_timezone.utc)
-    used = UsedMessageID(org=org, id_hash=_hash(prefix + message_id), expires_at=now + timedelta(seconds=ttl))
-    statement, params = sql.insert_sql(used, on_conflict_do_nothing=True)
-    with connection.cursor() as cursor:
-        cursor.execute(statement + " RETURNING 1", params)
-        first = cursor.fetchone() is not None
+    first = fastpath.message_id_record(org=org, id_hash=_hash(prefix + message_id),
+                                       expires_at=now + timedelta(seconds=ttl))
     if next(_first_uses) % PRUNE_EVERY == 0:
         used_message_ids_prune(now=now)
     return first
+
+
+def message_id_record_orm(*, org, id_hash: str, expires_at: datetime) -> bool:
+    """Record that the organization accepted the message ID of `id_hash`; False when it
+    had been recorded already (a replay), concurrent attempts included: the ORM's
+    get_or_create, whose INSERT in a savepoint loses to the unique constraint."""
+    from .models import UsedMessageID
+
+    return UsedMessageID.objects.get_or_create(org=org, id_hash=id_hash, defaults={"expires_at": expires_at})[1]
 
 
 def used_message_ids_prune(*, now: datetime | None = None, batch: int = PRUNE_BATCH) -> int:

@@ -13,6 +13,24 @@ from orgs.services import membership_add, organization_create
 PASSWORD = "correct horse battery staple"
 
 
+def pytest_runtest_setup(item):
+    """Tests marked `postgres` (concurrency, locking, the PostgreSQL-only fast paths) skip
+    on SQLite, with the reason; with REQUIRE_POSTGRES=1 (CI) they fail instead, so CI
+    never passes without them."""
+    if item.get_closest_marker("postgres") is None:
+        return
+    import os
+
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    reason = "needs PostgreSQL (DATABASE_URL=postgres://…)"
+    if os.environ.get("REQUIRE_POSTGRES") == "1":
+        pytest.fail(reason + ", and REQUIRE_POSTGRES=1")
+    pytest.skip(reason)
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_fresh_cache(settings):
     # Argon2 is deliberately slow; tests that do not test hashing use a fast hasher.

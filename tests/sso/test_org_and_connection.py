@@ -22,7 +22,7 @@ def test_one_query_gives_the_orm_values_and_loaded_certificates(org, connection,
     sso_certificate_add(org=org, actor=admin_user, pem=second)
     with CaptureQueriesContext(db) as queries:
         found_org, found = org_and_connection("acme")
-        certificates = list(found.certificates.all())
+        certificates = list(found.loaded_certificates)
         pems = connection_certificates(found)
         assert found.org is found_org and found_org.slug == "acme"
     assert len(queries.captured_queries) == 1
