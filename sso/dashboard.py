@@ -26,6 +26,7 @@ from .forms import (
     FieldsForm,
     MetadataForm,
     MetadataURLForm,
+    RoleManagementForm,
     SessionLifetimeForm,
 )
 from .models import AttributePreset, SSOConnection
@@ -94,6 +95,13 @@ def _action(service, success, form_class=None):
     return view
 
 
+def _role_management_saved(connection: SSOConnection) -> str:
+    if connection.manage_roles_via_idp:
+        return (f"Roles now follow your identity provider: the attribute “{connection.role_attribute}” at each "
+                "sign-in and directory change.")
+    return "Roles are managed here; your identity provider's role attribute is not read."
+
+
 def _lifetime_saved(connection: SSOConnection) -> str:
     hours = connection.session_lifetime // timedelta(hours=1)
     return f"SSO sessions now last {hours} hour{'s' if hours != 1 else ''}."
@@ -113,6 +121,7 @@ configure_url = _action(services.sso_configure_from_metadata_url,
 certificate_add = _action(services.sso_certificate_add, "Certificate added.", CertificateForm)
 certificate_remove = _action(services.sso_certificate_remove, "Certificate removed.")
 session_lifetime = _action(services.sso_configure, _lifetime_saved, SessionLifetimeForm)
+role_management = _action(services.sso_set_role_management, _role_management_saved, RoleManagementForm)
 enable = _action(services.sso_enable, "Single sign-on is enabled. Non-admin members are being removed.", EnableForm)
 disable = _action(services.sso_disable, "Single sign-on is disabled. Everyone signs in with a password again.")
 domain_add = _action(services.domain_add,

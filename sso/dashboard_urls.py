@@ -13,6 +13,7 @@ urlpatterns = [
     path("certificates/add/", dashboard.certificate_add, name="certificate_add"),
     path("certificates/<int:certificate_id>/remove/", dashboard.certificate_remove, name="certificate_remove"),
     path("session-lifetime/", dashboard.session_lifetime, name="session_lifetime"),
+    path("roles/", dashboard.role_management, name="role_management"),
     path("enable/", dashboard.enable, name="enable"),
     path("disable/", dashboard.disable, name="disable"),
     path("domains/add/", dashboard.domain_add, name="domain_add"),

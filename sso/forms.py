@@ -116,6 +116,20 @@ class MetadataURLForm(MappingForm):
         return {"url": self.cleaned_data["metadata_url"], **super().arguments()}
 
 
+class RoleManagementForm(ActionForm):
+    """DS4: "Manage roles through identity provider" and the attribute names it reads; an
+    empty name keeps the current one."""
+
+    manage_roles_via_idp = forms.BooleanField(required=False, widget=Tick)
+    role_attribute = text()
+    groups_attribute = text()
+
+    def arguments(self) -> dict:
+        data = self.cleaned_data
+        return {"value": data["manage_roles_via_idp"], "role_attribute": data["role_attribute"],
+                "groups_attribute": data["groups_attribute"]}
+
+
 class CertificateForm(ActionForm):
     """The IdP's next signing certificate (rotation)."""
 

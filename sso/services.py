@@ -50,7 +50,7 @@ from .models import (
 )
 from .selectors import awaits_sso_removal, domain_verified_by, members_awaiting_removal, tied_to_org
 from .policy import jit_admission_refusal
-from .signals import sso_disabled, sso_member_joined
+from .signals import role_management_enabled, sso_disabled, sso_member_joined
 
 IDP_LABEL = "identity provider"
 PENDING_LINK_TTL = timedelta(hours=24)
@@ -265,6 +265,64 @@ def _locked_connection(org: Organization) -> SSOConnection:
     connection = SSOConnection.objects.select_for_update().filter(org=org).first()
     if connection is None:
         raise NotFound("Single sign-on is not configured for this organization.", code="sso_not_configured")
+    return connection
+
+
+# Names the role attribute cannot take: SCIM reads it at the top level of the core User
+# schema, where these are the standard attributes (`roles` is Entra's, read anyway).
+SCIM_USER_ATTRIBUTES = frozenset({"username", "name", "displayname", "active", "emails", "roles", "externalid",
+                                  "id", "meta", "schemas", "password", "groups"})
+
+
+def _clean_role_attribute(value: str) -> str:
+    """DS4's attribute name: read over SAML and at the top level of SCIM's core User
+    schema, so a plain identifier that is not one of SCIM's own attributes."""
+    if not value or not value.replace("_", "").isalnum() or len(value) > 64 or value[0].isdigit() \
+            or not value.isascii():
+        raise ServiceError("The role attribute name may use letters, digits and underscores (at most 64).",
+                           code="invalid_role_attribute")
+    if value.lower() in SCIM_USER_ATTRIBUTES:
+        raise ServiceError(f"“{value}” is a standard attribute; choose another name.", code="invalid_role_attribute")
+    return value
+
+
+def _clean_groups_attribute(value: str) -> str:
+    """A SAML attribute name (Okta's `groups`, Entra's groups claim URI): 1–255 characters."""
+    if not value or len(value) > 255:
+        raise ServiceError("The groups attribute name is 1–255 characters.", code="invalid_groups_attribute")
+    return value
+
+
+def _role_management(connection: SSOConnection) -> dict:
+    return {"manage_roles_via_idp": connection.manage_roles_via_idp, "role_attribute": connection.role_attribute,
+            "groups_attribute": connection.groups_attribute}
+
+
+@transaction.atomic
+def sso_set_role_management(*, org: Organization, actor: User | None, value: bool | None = None,
+                            role_attribute: str | None = None,
+                            groups_attribute: str | None = None) -> SSOConnection:
+    """DS4: "Manage roles through identity provider" on or off, and the attribute names the
+    IdP's word is read from (the role: SAML and SCIM; the groups: SAML's group rules).
+    Available once SSO is configured, whatever Directory Sync's state; an argument left
+    None (or empty) stays as it is. Turning it on tells Directory Sync
+    (`role_management_enabled`, in this transaction), which applies the role each
+    directory user last sent; SAML sign-ins apply theirs at the next sign-in."""
+    connection = _locked_connection(org)
+    old = _role_management(connection)
+    if value is not None:
+        connection.manage_roles_via_idp = bool(value)
+    if role_attribute is not None and role_attribute.strip():
+        connection.role_attribute = _clean_role_attribute(role_attribute.strip())
+    if groups_attribute is not None and groups_attribute.strip():
+        connection.groups_attribute = _clean_groups_attribute(groups_attribute.strip())
+    new = _role_management(connection)
+    if new == old:
+        return connection
+    connection.save(update_fields=["manage_roles_via_idp", "role_attribute", "groups_attribute", "updated_at"])
+    audit_record(org=org, actor=actor, event=SSOEvents.ROLE_MANAGEMENT_CHANGED, target=connection, old=old, new=new)
+    if connection.manage_roles_via_idp and not old["manage_roles_via_idp"]:
+        role_management_enabled.send(sender=SSOConnection, org=org, actor=actor)
     return connection
 
 

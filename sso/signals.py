@@ -8,9 +8,9 @@
 the IdP adds a membership just in time (E3): `send(sender=SSOConnection, org=org,
 user=user, membership=membership)`; Directory Sync ties it to its directory user (E16).
 
-`role_management_enabled` is sent inside the transaction that turns "Manage roles through
-identity provider" on (DS4): `send(sender=SSOConnection, org=org, actor=actor)`;
-Directory Sync applies the role each directory user last sent.
+`role_management_enabled` is sent INSIDE the `sso_set_role_management` transaction when
+"Manage roles through identity provider" (DS4) is turned on: `send(sender=SSOConnection,
+org=org, actor=actor)`; Directory Sync applies the role each directory user last sent.
 
 Rule ids: docs/rules.md.
 """

@@ -1,8 +1,10 @@
 """SSO endpoints of the JSON API (§5): state and SP URLs, configure, preview, enable, disable.
 
 Rule ids: docs/rules.md."""
+from contextlib import nullcontext
 from datetime import timedelta
 
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -53,6 +55,14 @@ class SSOStateSerializer(serializers.Serializer):
     session_lifetime_hours = serializers.IntegerField(
         allow_null=True, help_text="How long a session the IdP made opens the organization (E13); null if not set up.")
     single_logout = serializers.BooleanField(help_text="On when the IdP's logout URL (idp_slo_url) is set.")
+    manage_roles_via_idp = serializers.BooleanField(
+        help_text="DS4: the organization role follows the IdP's role attribute (SAML sign-ins and SCIM).")
+    role_attribute = serializers.CharField(
+        allow_blank=True, help_text="The attribute carrying member/admin (default planetscale_role); Entra's "
+                                    "roles claim is read too.")
+    groups_attribute = serializers.CharField(
+        allow_blank=True, help_text="The SAML attribute listing the user's groups, for group rules while "
+                                    "Directory Sync is off.")
     certificates = CertificateSerializer(many=True)
     enabled_at = serializers.DateTimeField(allow_null=True)
     removal = serializers.DictField()
@@ -75,6 +85,9 @@ class SSOConfigureSerializer(serializers.Serializer):
     subject_attribute = serializers.CharField(required=False, max_length=255, allow_blank=True)
     session_lifetime_hours = serializers.IntegerField(required=False, min_value=services.SESSION_LIFETIME_HOURS[0],
                                                       max_value=services.SESSION_LIFETIME_HOURS[-1])
+    manage_roles_via_idp = serializers.BooleanField(required=False)
+    role_attribute = serializers.CharField(required=False, max_length=64)
+    groups_attribute = serializers.CharField(required=False, max_length=255)
 
     def validate(self, attrs):
         unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
@@ -120,6 +133,9 @@ def sso_state(org) -> dict:
         "subject_attribute": connection.subject_attribute if connection else "",
         "session_lifetime_hours": summary["session_lifetime_hours"] if summary else None,
         "single_logout": bool(summary and summary["single_logout"]),
+        "manage_roles_via_idp": connection.manage_roles_via_idp if connection else False,
+        "role_attribute": connection.role_attribute if connection else "",
+        "groups_attribute": connection.groups_attribute if connection else "",
         "certificates": [{"id": c.pk, "subject": c.subject, "sha256_fingerprint": c.sha256_fingerprint,
                           "not_after": c.not_after, "expires_soon": c.expires_soon, "is_expired": c.is_expired}
                          for c in certs],
@@ -136,24 +152,42 @@ class SSOView(OrgScopedAPIView):
     def get(self, request, org_slug):
         return Response(SSOStateSerializer(sso_state(self.org)).data)
 
-    @extend_schema(tags=TAGS, summary="Configure the IdP (metadata XML, metadata URL, or fields)",
+    @extend_schema(tags=TAGS, summary="Configure the IdP (metadata XML, metadata URL, or fields) and roles from it",
+                   description="Fields left out stay as they are. `manage_roles_via_idp`, `role_attribute` and "
+                               "`groups_attribute` (DS4) need SSO configured, before or in the same request.",
                    request=SSOConfigureSerializer,
                    responses={200: SSOStateSerializer, **error_responses(400, 403, 404, 429)})
     def put(self, request, org_slug):
         data = dict(self.validated(SSOConfigureSerializer))
+        roles = {argument: data.pop(name) for name, argument in (("manage_roles_via_idp", "value"),
+                                                                 ("role_attribute", "role_attribute"),
+                                                                 ("groups_attribute", "groups_attribute"))
+                 if name in data}
         extra = {k: data.pop(k) for k in ("attribute_preset", "email_attribute", "first_name_attribute",
                                           "last_name_attribute", "allow_idp_initiated", "subject_attribute")
                  if k in data}
         if "session_lifetime_hours" in data:
             extra["session_lifetime"] = timedelta(hours=data.pop("session_lifetime_hours"))
-        if "metadata_xml" in data:
-            services.sso_configure_from_metadata(org=self.org, actor=self.actor, xml=data["metadata_xml"], **extra)
-        elif "metadata_url" in data:
-            services.sso_configure_from_metadata_url(org=self.org, actor=self.actor, url=data["metadata_url"],
+        # A refused role setting leaves the configuration as it was (without roles, no
+        # transaction is held open while a metadata URL is fetched).
+        with transaction.atomic() if roles else nullcontext():
+            if "metadata_xml" in data:
+                services.sso_configure_from_metadata(org=self.org, actor=self.actor, xml=data["metadata_xml"],
                                                      **extra)
-        else:
-            services.sso_configure(org=self.org, actor=self.actor, **data, **extra)
+            elif "metadata_url" in data:
+                services.sso_configure_from_metadata_url(org=self.org, actor=self.actor, url=data["metadata_url"],
+                                                         **extra)
+            elif data or extra:
+                services.sso_configure(org=self.org, actor=self.actor, **data, **extra)
+            if roles:
+                services.sso_set_role_management(org=self.org, actor=self.actor, **roles)
         return Response(SSOStateSerializer(sso_state(self.org)).data)
+
+    @extend_schema(tags=TAGS, summary="Change some SSO settings (as PUT: fields left out stay as they are)",
+                   request=SSOConfigureSerializer,
+                   responses={200: SSOStateSerializer, **error_responses(400, 403, 404, 429)})
+    def patch(self, request, org_slug):
+        return self.put(request, org_slug)
 
 
 class SSOPreviewView(OrgScopedAPIView):
