@@ -75,7 +75,7 @@ def snapshot(org):
     return (
         list(SSOConnection.objects.filter(org=org).values(
             "state", "idp_entity_id", "idp_sso_url", "idp_slo_url", "attribute_preset", "email_attribute",
-            "allow_idp_initiated", "session_lifetime")),
+            "allow_idp_initiated", "session_lifetime", "manage_roles_via_idp", "role_attribute")),
         sorted(SSOCertificate.objects.filter(org=org).values_list("sha256_fingerprint", flat=True)),
         sorted(VerifiedDomain.objects.filter(org=org).values_list("domain", "verified_at")),
         sorted(Membership.objects.filter(org=org).values_list("user_id", "role")),
@@ -142,6 +142,7 @@ ACTIONS = {
     "domain_verify": (lambda w: {}, lambda w: {"domain_id": w["domain"].pk}, None),
     "domain_remove": (lambda w: {}, lambda w: {"domain_id": w["domain"].pk}, None),
     "session_lifetime": (lambda w: {"session_lifetime_hours": "48"}, None, None),
+    "role_management": (lambda w: {"manage_roles_via_idp": "1", "role_attribute": "gh_role"}, None, None),
     "identity_unlink": (lambda w: {}, _member_id, _signed_in_through_the_idp),
     "group_rule_add": (lambda w: {"group_name": "Engineering", "database_admin": "1"}, None, None),
     "group_rule_edit": (lambda w: {"group_name": "Engineering", "role": "member"}, _rule_id, _group_rule),

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.errors import NotFound
-from orgs.models import AuditEvent, Membership
+from orgs.models import AuditEvent, Membership, Organization
 from scim import fastpath, resources, services
-from scim.models import Directory, DirectoryGroup, DirectoryUser
+from scim.models import DirectoryGroup, DirectoryUser
 from sso.models import VerifiedDomain
 from tests.fastpath import run, run_raising
 
@@ -53,11 +53,13 @@ def provisioning(scim, sso_org, admin_user):
     def inputs(user_name, extra, managed_roles):
         if managed_roles:
             set_role_management(sso_org)
-        directory = Directory.objects.get(org=sso_org)
+        # As a SCIM request has them: the organization read with its directory and SSO
+        # connection (scim.services.directory_authenticate).
+        org = Organization.objects.select_related("directory", "sso_connection").get(pk=sso_org.pk)
         body = {key: value for key, value in {**user_body(user_name, password="hunter2-secret"), **extra}.items()
                 if value is not None}
-        return {"org": sso_org, "directory": directory,
-                "fields": resources.parse_user(body, role_attribute=sso_org.sso_connection.role_attribute)}
+        return {"org": org, "directory": org.directory,
+                "fields": resources.parse_user(body, role_attribute=org.sso_connection.role_attribute)}
 
     return inputs
 
@@ -239,8 +241,9 @@ def test_adding_members_costs_the_same_statements_whatever_their_number(scim, gr
                                                                       for pk in group_world["ids"][1:]]}]}
     with CaptureQueriesContext(connection) as captured:
         assert scim.patch(url, body).status_code == 204
-    # The token; the group's lock and lastModified; the members' lookup and inserts; the audit event.
-    assert len(_statements(captured)) == 4, _statements(captured)
+    # The token; the group's lock and lastModified; the organization's group rules (none
+    # here: nothing more); the members' lookup and inserts; the audit event.
+    assert len(_statements(captured)) == 5, _statements(captured)
 
 
 # locked_and_touched_group: the group a PATCH changes (both databases) --------------------------
