@@ -120,7 +120,7 @@ def sso_sign_in(*, org: Organization, connection: SSOConnection, name_id: str, p
         last_login_sql(user),
         sql.insert_sql(audit_row(**services.login_event(org=org, user=user, membership=membership, name_id=name_id))),
     ])
-    return services.LoginResult(user=user, status="signed_in", email=user.email)
+    return services.LoginResult(user=user, status=services.LoginStatus.SIGNED_IN, email=user.email)
 
 
 def message_id_record(*, org: Organization, id_hash: str, expires_at) -> bool:

@@ -46,7 +46,7 @@ class UnknownRole(ServiceError):
 def role_from_values(attribute: str, values: Iterable) -> str | None:
     """The role that these values of `attribute` name (admin beats member), None when
     there is none. A value that names no role raises UnknownRole; non-text values are
-    ignored, as for every attribute (SPEC §6)."""
+    ignored, as for every attribute (§6)."""
     roles = set()
     for value in values:
         if not isinstance(value, str) or not value.strip():

@@ -69,7 +69,7 @@ class SAMLRejected(Exception):
 
 def _text_attributes(attributes: dict | None) -> dict[str, list[str]]:
     """The attributes' text values only. python3-saml reads an AttributeValue holding an
-    element (a nested NameID) as a dict; such a value counts as absent (SPEC §6: no 500)."""
+    element (a nested NameID) as a dict; such a value counts as absent (§6: no 500)."""
     return {name: [value for value in values if isinstance(value, str)]
             for name, values in (attributes or {}).items() if isinstance(name, str)}
 
@@ -202,7 +202,7 @@ def _settings_for(connection, certificates: list[str], sp_key: tuple[str, str] |
         "entityId": connection.idp_entity_id,
         "singleSignOnService": {"url": connection.idp_sso_url,
                                 "binding": OneLogin_Saml2_Constants.BINDING_HTTP_REDIRECT},
-        # Full certificates only; never a fingerprint (SPEC §7).
+        # Full certificates only; never a fingerprint (§7).
         "x509certMulti": {"signing": certs, "encryption": []},
     }
     if connection.idp_slo_url:

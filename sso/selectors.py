@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
-from orgs.models import DatabasePassword, Membership, Organization, ServiceToken
+from orgs.models import DatabasePassword, Invitation, Membership, Organization, ServiceToken
 
 from . import fastpath
 from .models import SESSION_LIFETIME_DEFAULT, GroupRule, SSOConnection, SSOIdentity, SSORemoval, VerifiedDomain
@@ -133,7 +133,7 @@ def sso_only_org(user) -> Organization | None:
     sso.sessions.password_still_allowed) — however the membership came. Not counted: a
     member the enable is removing (their access has ended, E1) and a membership
     Directory Sync attached without its owner's agreement (a directory must not lock
-    an owner out of their account, SPEC §7; such a membership reaches the organization
+    an owner out of their account, §7; such a membership reaches the organization
     only through its IdP, E12, once the owner confirms)."""
     if user is None or not getattr(user, "pk", None) or user.is_staff or user.is_superuser:
         return None  # operators: password only, and no IdP signs them in (E14); E12 keeps them out
@@ -185,7 +185,7 @@ def enable_preview(*, org: Organization) -> dict:
         "database_admins_removed": removed.filter(is_database_admin=True).count(),
         "active_database_passwords": DatabasePassword.objects.filter(org=org, revoked_at__isnull=True).count(),
         "active_service_tokens": ServiceToken.objects.filter(org=org, revoked_at__isnull=True).count(),
-        "pending_invitations": org.invitations.filter(status="pending").count(),
+        "pending_invitations": org.invitations.filter(status=Invitation.Status.PENDING).count(),
     }
 
 

@@ -1,4 +1,4 @@
-"""Every state change of the sso app: configuration, enable/disable (SPEC E1–E10,
+"""Every state change of the sso app: configuration, enable/disable (E1–E10,
 D1–D2), the member-removal job's batches, SSO login with just-in-time accounts
 and identity linking, emailed link confirmation, verified domains.
 
@@ -8,6 +8,7 @@ administrator, E10) is checked at the edge.
 """
 import secrets
 from dataclasses import dataclass
+from enum import StrEnum
 from datetime import timedelta
 from importlib import import_module
 
@@ -28,7 +29,7 @@ from config.enqueue import RESUME, RUN_HERE, enqueue_on_commit
 from config.errors import Conflict, NotAllowed, NotFound, ServiceError
 from orgs.audit import audit_record
 from orgs.limits import outbound_fetch_count
-from orgs.models import Membership, Organization, hash_secret
+from orgs.models import Invitation, Membership, Organization, hash_secret
 from orgs.services import invitation_revoke_all, membership_add, membership_remove_batch
 
 from . import dns, fastpath
@@ -384,7 +385,7 @@ def sso_enable(*, org: Organization, actor: User | None) -> SSOConnection:
         raise Conflict("Configure your identity provider before enabling single sign-on.", code="sso_not_configured")
     if connection.is_enabled:
         return connection
-    revoked = invitation_revoke_all(org=org, actor=actor, reason="sso_enabled")
+    revoked = invitation_revoke_all(org=org, actor=actor, reason=Invitation.RevokeReason.SSO_ENABLED)
     now = timezone.now()
     # Who goes is fixed by time (members_awaiting_removal): the request writes
     # nothing per member and costs the same for 10 or 50,000.
@@ -437,7 +438,7 @@ def sso_disable(*, org: Organization, actor: User | None, reason: str | None = N
 def _remove_users(org: Organization, connection: SSOConnection, user_ids: list[int]) -> list[int]:
     """Remove these members (the enable's effect), record the tie and the progress, queue their emails.
     Accounts Directory Sync attached without their owner's agreement get no removal row:
-    it would tie them to this organization (SPEC §7), and they never joined it."""
+    it would tie them to this organization (§7), and they never joined it."""
     unconfirmed = set(Membership.objects.filter(org=org, user_id__in=user_ids, owner_unconfirmed=True)
                       .values_list("user_id", flat=True))
     removed = membership_remove_batch(org=org, user_ids=user_ids, actor=None, reason="sso_enabled",
@@ -520,17 +521,22 @@ def sso_jobs_to_resume() -> tuple[list[int], list[int]]:
 # Login -----------------------------------------------------------------------
 
 
+class LoginStatus(StrEnum):
+    SIGNED_IN = "signed_in"
+    PENDING_LINK = "pending_link"  # the owner confirms by email first (E14)
+
+
 @dataclass
 class LoginResult:
     user: User | None
-    status: str  # "signed_in" or "pending_link"
+    status: LoginStatus
     email: str = ""
 
 
 def mapped_profile(connection: SSOConnection, name_id: str, attributes: dict) -> dict:
     """Email and names from the assertion, through the connection's attribute mapping."""
 
-    def first(name):  # the first text value; anything else counts as absent (SPEC §6)
+    def first(name):  # the first text value; anything else counts as absent (§6)
         return next((value for value in attributes.get(name) or [] if isinstance(value, str) and value), "")
 
     email = first(connection.email_attribute) or (name_id if "@" in (name_id or "") else "")
@@ -654,7 +660,7 @@ def _refuse_staff(user: User) -> None:
 def _signed_in(org: Organization, connection: SSOConnection, user: User, name_id: str) -> LoginResult:
     membership = _membership_for_sign_in(org, connection, user)
     audit_record(**login_event(org=org, user=user, membership=membership, name_id=name_id))
-    return LoginResult(user=user, status="signed_in", email=user.email)
+    return LoginResult(user=user, status=LoginStatus.SIGNED_IN, email=user.email)
 
 
 def login_event(*, org: Organization, user: User, membership: Membership, name_id: str) -> dict:
@@ -730,7 +736,7 @@ def sso_sign_in_orm(*, org: Organization, connection: SSOConnection, name_id: st
             if not Membership.objects.filter(org=org, user=user).exists():
                 _refuse_unless_admitted(org, user)  # no email to confirm a sign-in the directory refuses
             _pending_link_create(org=org, user=user, name_id=name_id, profile=profile)
-            return LoginResult(user=None, status="pending_link", email=user.email)
+            return LoginResult(user=None, status=LoginStatus.PENDING_LINK, email=user.email)
         changed = []
         for field in ("first_name", "last_name"):
             if profile[field] and not getattr(user, field):
@@ -761,7 +767,7 @@ def new_account_state(*, org: Organization, email: str) -> dict:
 
 def may_tie(*, org: Organization, user: User, linked_here: bool = False) -> bool:
     """May this organization's IdP (or directory) sign in or attach the existing account
-    `user` without its owner confirming by email (E14, SPEC §7)? An unclaimed account
+    `user` without its owner confirming by email (E14, §7)? An unclaimed account
     only by the organization it is tied to (the one that made it); a claimed one only
     once its address is verified and it has a tie here (membership its owner agreed to,
     an SSO removal, an identity link, or this organization's verified domain)."""
@@ -860,7 +866,7 @@ def _link_confirm(token: str) -> LoginResult:
         membership.save(update_fields=["owner_unconfirmed", "updated_at"])
     audit_record(org=org, actor=user, event=SSOEvents.LINK_CONFIRMED, target=membership, target_label=user.email,
                  new={"name_id": link.name_id, **({"membership_confirmed": True} if confirmed else {})})
-    return LoginResult(user=user, status="signed_in", email=user.email)
+    return LoginResult(user=user, status=LoginStatus.SIGNED_IN, email=user.email)
 
 
 @transaction.atomic
@@ -962,7 +968,7 @@ def _clipped(value):
 def record_rejection(*, org: Organization, code: str, reason: str, extra: dict | None = None) -> None:
     """An audit event for a refused SAML response or login (its own transaction). The
     reason and the extras quote what an anonymous poster sent (a NameID, an ID), so each
-    is cut to 200 characters (SPEC §7); the code is ours. How many are written is the
+    is cut to 200 characters (§7); the code is ours. How many are written is the
     ACS's business (sso.limits)."""
     with transaction.atomic():
         audit_record(org=org, actor=None, actor_label=IDP_LABEL, event=SSOEvents.LOGIN_REJECTED,

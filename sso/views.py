@@ -247,7 +247,7 @@ def acs(request, org_slug):
         _record_rejection(request, org, exc.code, exc.message, extra={"name_id": assertion.name_id})
         return _error(request, status=exc.status, title="You cannot sign in here with single sign-on.",
                       detail=exc.message, org=org)
-    if result.status == "pending_link":
+    if result.status == services.LoginStatus.PENDING_LINK:
         return render(request, "sso/check_email.html", {"org": org, "email": result.email}, status=202)
     login(request, result.user, backend=BACKEND)
     sessions.bind(request, org=org, connection=connection, user=result.user, name_id=assertion.name_id,
