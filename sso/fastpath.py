@@ -21,12 +21,13 @@ from accounts.services import last_login_sql
 from config import sql
 from orgs.audit import audit_row
 from orgs.models import Membership, Organization
+from teams.models import TeamMember
 
 from . import selectors
-from .models import SSOCertificate, SSOConnection, SSOIdentity, UsedMessageID, VerifiedDomain
+from .models import GroupRule, SSOCertificate, SSOConnection, SSOIdentity, UsedMessageID, VerifiedDomain
 
 if TYPE_CHECKING:
-    from .services import LoginResult
+    from .services import IdPWord, LoginResult
 
 
 @functools.cache
@@ -65,23 +66,30 @@ def org_and_connection(slug: str) -> tuple[Organization | None, SSOConnection | 
 
 @functools.cache
 def _returning_sql(vendor: str) -> str:
-    i, u, m, d = SSOIdentity, User, Membership, VerifiedDomain
+    i, u, m, d, r, t = SSOIdentity, User, Membership, VerifiedDomain, GroupRule, TeamMember
     return (
         f"SELECT {sql.columns(i, 'i')}, {sql.columns(u, 'u')}, {sql.columns(m, 'm')}, "
         # Does the organization verify the account's domain (E14)? A LIKE, so that both
         # databases run it; it may only ever say yes too often, which costs the ORM path.
         f"EXISTS (SELECT 1 FROM {sql.table(d)} d WHERE {sql.column(d, 'org', 'd')} = {sql.column(i, 'org', 'i')} "
         f"AND {sql.column(d, 'verified_at', 'd')} IS NOT NULL "
-        f"AND {sql.column(u, 'email', 'u')} LIKE ('%%@' || {sql.column(d, 'domain', 'd')})) "
+        f"AND {sql.column(u, 'email', 'u')} LIKE ('%%@' || {sql.column(d, 'domain', 'd')})), "
+        # The organization's group rules, one row each (one row without any, as most have),
+        # with whether the member is in the rule's team and whether a rule put them there.
+        f"{sql.columns(r, 'r')}, {sql.column(t, 'by_rule', 't')} "
         f"FROM {sql.table(i)} i JOIN {sql.table(u)} u ON {sql.column(u, 'pk', 'u')} = {sql.column(i, 'user', 'i')} "
         f"LEFT JOIN {sql.table(m)} m ON {sql.column(m, 'org', 'm')} = {sql.column(i, 'org', 'i')} "
         f"AND {sql.column(m, 'user', 'm')} = {sql.column(i, 'user', 'i')} "
-        f"WHERE {sql.column(i, 'org', 'i')} = %s AND {sql.column(i, 'name_id', 'i')} = %s"
+        f"LEFT JOIN {sql.table(r)} r ON {sql.column(r, 'org', 'r')} = {sql.column(i, 'org', 'i')} "
+        f"LEFT JOIN {sql.table(t)} t ON {sql.column(t, 'team', 't')} = {sql.column(r, 'team', 'r')} "
+        f"AND {sql.column(t, 'membership', 't')} = {sql.column(m, 'pk', 'm')} "
+        f"WHERE {sql.column(i, 'org', 'i')} = %s AND {sql.column(i, 'name_id', 'i')} = %s "
+        f"ORDER BY {sql.column(r, 'pk', 'r')}"
     )
 
 
 def sso_sign_in(*, org: Organization, connection: SSOConnection, name_id: str, profile: dict,
-                name_id_format: str = "") -> "LoginResult | None":
+                name_id_format: str = "", word: "IdPWord | None" = None) -> "LoginResult | None":
     """The common sign-in, an account this organization's IdP linked to `name_id` before,
     whose membership is in place: one query reads the link, the account and the
     membership; one statement (on PostgreSQL; three in a transaction elsewhere) writes
@@ -89,34 +97,53 @@ def sso_sign_in(*, org: Organization, connection: SSOConnection, name_id: str, p
     again) and the audit event. None, for sso_sign_in_orm to decide, for every other
     sign-in: no such link; an account to refuse (deactivated, staff), to confirm by
     email (claimed, address unverified) or to claim for its address (unclaimed or
-    unverified, in a domain the organization verified); names to fill in; a membership
-    to make (none, or one the SSO enable removes)."""
+    unverified, in a domain the organization verified); names that changed or a new
+    email address (issue 12: the profile follows the IdP); a membership to make (none,
+    or one the SSO enable removes), or that the IdP's word (`word`: DS4's role, the
+    group rules, read with the link) changes. What the IdP sent rides in the link's
+    UPDATE."""
     from . import services  # its caller; it imports this module
 
     with db.cursor() as cursor:
         cursor.execute(_returning_sql(db.vendor), [org.pk, name_id])
-        row = cursor.fetchone()
-    if row is None:
+        rows = cursor.fetchall()
+    if not rows:
         return None
+    row = rows[0]
     identity = sql.instance(SSOIdentity, row)
     user = sql.instance(User, row, sql.width(SSOIdentity))
     membership = sql.instance(Membership, row, sql.width(SSOIdentity) + sql.width(User))
-    domain_verified = bool(row[-1])
+    start = sql.width(SSOIdentity) + sql.width(User) + sql.width(Membership)
+    domain_verified = bool(row[start])
+    rules, held = [], {}
+    for row in rows:
+        if row[start + 1] is None:  # no rule: the LEFT JOIN's one row
+            continue
+        rules.append(sql.instance(GroupRule, row, start + 1))
+        if row[-1] is not None:
+            held[rules[-1].team_id] = bool(row[-1])
     proven = user.claimed and user.email_verified_at is not None
     if (not user.is_active or user.is_staff or user.is_superuser
             or (user.claimed and user.email_verified_at is None)
             or (domain_verified and not proven)
-            or any(profile[field] and not getattr(user, field) for field in ("first_name", "last_name"))
-            or membership is None or selectors.awaits_sso_removal(membership, connection)):
+            or services.names_to_follow(user, profile)
+            or membership is None or selectors.awaits_sso_removal(membership, connection)
+            or (word is not None and (services.email_news(connection, identity, user, profile, word)
+                                      or services.word_changes(membership, word, rules, held)))):
         return None
     now = timezone.now()
     # As sso_sign_in_orm's _link_identity sets them.
     identity.name_id_format = name_id_format or identity.name_id_format
     identity.first_sso_login_at = identity.first_sso_login_at or now
     identity.last_sso_login_at = now
+    received = []
+    if word is not None:
+        identity.idp_attributes, identity.idp_groups = word.attributes, services.kept_groups(word)
+        received = ["idp_attributes", "idp_groups"]
     user.last_login = now
     sql.write_together([
-        sql.update_sql(identity, ["name_id_format", "first_sso_login_at", "last_sso_login_at", "updated_at"]),
+        sql.update_sql(identity, ["name_id_format", "first_sso_login_at", "last_sso_login_at", *received,
+                                  "updated_at"]),
         last_login_sql(user),
         sql.insert_sql(audit_row(**services.login_event(org=org, user=user, membership=membership, name_id=name_id))),
     ])

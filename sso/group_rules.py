@@ -99,7 +99,7 @@ def _plans(org: Organization, before: list[GroupRule], after: list[GroupRule], *
             if decision.database_admin is None and any_grant:
                 # The last rule that granted it is gone: the grants it made go with it.
                 decision = replace(decision, database_admin=False)
-            change = _change(membership, decision, held.get(membership.pk, {}), admins)
+            change = member_change(membership, decision, held.get(membership.pk, {}), admins)
             if change.role == (Membership.Role.ADMIN, Membership.Role.MEMBER):
                 admins -= 1
             elif change.role == (Membership.Role.MEMBER, Membership.Role.ADMIN):
@@ -107,8 +107,11 @@ def _plans(org: Organization, before: list[GroupRule], after: list[GroupRule], *
             yield change
 
 
-def _change(membership: Membership, decision: Decision, held: dict[int, bool], admins: int) -> MemberChange:
-    """apply_decision's effect on `membership`, worked out without writing (keep the two alike)."""
+def member_change(membership: Membership, decision: Decision, held: dict[int, bool], admins: int) -> MemberChange:
+    """apply_decision's effect on `membership` (`held`: its rule teams, team id → whether a
+    rule added it; `admins`: the organization's administrators), worked out without
+    writing (keep the two alike). The preview's planner and a returning SAML sign-in
+    (which takes the ORM path only when this is not empty) read it."""
     change = MemberChange(membership=membership, decision=decision)
     if decision.role and decision.role != membership.role:
         if membership.role == Membership.Role.ADMIN and admins <= 1:

@@ -34,12 +34,16 @@ from orgs.services import invitation_revoke_all, membership_add, membership_remo
 
 from . import dns, fastpath
 from .events import SSOEvents
+from .group_rules import member_change
+from .identity import apply_decision, decide, rule_team_ids, rules_of, saml_role
 from .models import (
+    ENTRA_GROUPS_CLAIM,
     MAX_ACTIVE_CERTIFICATES,
     PRESET_ATTRIBUTES,
     SESSION_LIFETIME_MAX,
     SESSION_LIFETIME_MIN,
     AttributePreset,
+    GroupRule,
     PendingLink,
     SPKey,
     SSOCertificate,
@@ -50,7 +54,7 @@ from .models import (
     VerifiedDomain,
 )
 from .selectors import awaits_sso_removal, domain_verified_by, members_awaiting_removal, tied_to_org
-from .policy import jit_admission_refusal
+from .policy import directory_sync_enabled, jit_admission_refusal
 from .signals import role_management_enabled, sso_disabled, sso_member_joined
 
 IDP_LABEL = "identity provider"
@@ -552,6 +556,135 @@ def mapped_profile(connection: SSOConnection, name_id: str, attributes: dict) ->
     }
 
 
+# What a sign-in keeps of the assertion (SSOIdentity.idp_attributes, shown on the member's
+# page): text values only, this many attributes of this many values of this many characters.
+KEPT_ATTRIBUTES_MAX = 50
+KEPT_VALUES_MAX = 20
+KEPT_TEXT_MAX = 256
+KEPT_GROUPS_MAX = 200
+
+
+@dataclass(frozen=True)
+class IdPWord:
+    """What an assertion says beyond who signs in: the role (DS4; None: no word), the
+    values of the groups attribute (group rules), and every attribute, clipped."""
+
+    role: str | None
+    groups: tuple[str, ...]
+    attributes: dict
+
+
+def _texts(values, limit: int) -> list[str]:
+    return [value[:KEPT_TEXT_MAX] for value in (values or []) if isinstance(value, str)][:limit]
+
+
+def idp_word(connection: SSOConnection, attributes: dict) -> IdPWord:
+    """Read once per sign-in, before anything is written: an unknown role value raises
+    UnknownRole, and the sign-in is refused with nothing changed (DS4). The groups are
+    the connection's groups attribute's values (and Entra's groups claim), without
+    regard to the attribute name's case."""
+    role = saml_role(connection, attributes)
+    group_names = {connection.groups_attribute.lower(), ENTRA_GROUPS_CLAIM.lower()}
+    groups = []
+    for name, values in attributes.items():
+        if isinstance(name, str) and name.lower() in group_names:
+            groups.extend(value.strip() for value in values or [] if isinstance(value, str) and value.strip())
+    kept = {}
+    for name, values in attributes.items():
+        if len(kept) == KEPT_ATTRIBUTES_MAX:
+            break
+        if isinstance(name, str):
+            kept[name[:KEPT_TEXT_MAX]] = _texts(values, KEPT_VALUES_MAX)
+    return IdPWord(role=role, groups=tuple(dict.fromkeys(groups)), attributes=kept)
+
+
+def kept_groups(word: IdPWord) -> list[str]:
+    return _texts(word.groups, KEPT_GROUPS_MAX)
+
+
+def _group_rules_for_sign_in(org: Organization) -> list[GroupRule]:
+    """The group rules a SAML sign-in applies: with Directory Sync on, groups come from
+    SCIM (and its group changes apply the rules), so none."""
+    rules = rules_of(org)
+    if rules and directory_sync_enabled(org):
+        return []
+    return rules
+
+
+def word_changes(membership: Membership, word: IdPWord, rules: list[GroupRule], held: dict[int, bool]) -> bool:
+    """Would a sign-in's apply_decision change (or audit) anything for this membership, with
+    or without the organization's `rules` (Directory Sync's state decides which, and it
+    is asked only when one of them would)? Read from rows already loaded (`held`: the
+    member's rule teams, team id → whether a rule added it); the count of administrators
+    only tells a demotion from a kept role, both of which are changes. sso.fastpath's
+    returning sign-in takes the ORM path only when this says yes."""
+    with_rules = decide(rules=rules, groups=word.groups, role=word.role)
+    if member_change(membership, with_rules, held, admins=0):
+        return True
+    # With Directory Sync on no rule applies: the role attribute's word alone (no rule team).
+    return bool(rules) and bool(member_change(membership, decide(rules=[], groups=(), role=word.role), {}, admins=0))
+
+
+def names_to_follow(user: User, profile: dict) -> list[str]:
+    """The names the IdP changed (issue 12: they follow it at every sign-in; a name it
+    does not send stays)."""
+    return [field for field in ("first_name", "last_name") if profile[field] and profile[field] != getattr(user, field)]
+
+
+def email_news(connection: SSOConnection, identity: SSOIdentity | None, user: User, profile: dict,
+                word: IdPWord) -> bool:
+    """Does the IdP name another address for the account than at its last sign-in? Only
+    then is a change tried (and a refusal recorded): an address it keeps sending that
+    was refused once is not refused, nor recorded, again at every sign-in."""
+    if not profile["email"] or profile["email"] == user.email:
+        return False
+    previous = identity.idp_attributes if identity is not None and isinstance(identity.idp_attributes, dict) else {}
+    name = connection.email_attribute[:KEPT_TEXT_MAX]
+    return word.attributes.get(name) != previous.get(name) or not previous
+
+
+def _follow_profile(org: Organization, user: User, profile: dict, *, email_news: bool) -> None:
+    """The account follows the IdP (issue 12 item 2): its names, always; its email when the
+    new address is in a domain this organization verified and no other account holds it
+    — never a takeover. One sso.profile_updated event when something changed or an email
+    change was refused (the reason in it; the member's page shows what the IdP sent)."""
+    old, new = {}, {}
+    for field in names_to_follow(user, profile):
+        old[field], new[field] = getattr(user, field), profile[field]
+        setattr(user, field, profile[field])
+    if old:
+        user.save(update_fields=list(old))
+    address, refused = profile["email"], ""
+    if email_news:
+        if not domain_verified_by(org=org, email=address):
+            refused = "domain_not_verified"
+        else:
+            previous = user.email
+            if _email_change(user, address):
+                old["email"], new["email"] = previous, address
+            else:
+                refused = "email_taken"
+    if refused:
+        new.update({"email_change_refused": address, "reason": refused})
+    if old or refused:
+        audit_record(org=org, actor=None, actor_label=IDP_LABEL, event=SSOEvents.PROFILE_UPDATED, target=user,
+                     target_label=old.get("email", user.email), old=old or None, new=new)
+
+
+def _email_change(user: User, address: str) -> bool:
+    """Move the account to `address`, which this organization's verified domain vouches
+    for (so it counts as verified, E14), unless another account holds it (checked by
+    the unique address itself, so two sign-ins cannot both take it)."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            User.objects.filter(pk=user.pk).update(email=address, email_verified_at=now)
+    except IntegrityError:
+        return False
+    user.email, user.email_verified_at = address, now
+    return True
+
+
 TRANSIENT_NAME_ID = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
 
 
@@ -588,16 +721,22 @@ def login_subject(connection: SSOConnection, name_id: str, name_id_format: str, 
     return name_id
 
 
-def _link_identity(*, org: Organization, user: User, name_id: str, name_id_format: str = "") -> SSOIdentity:
+def _link_identity(*, org: Organization, user: User, name_id: str, name_id_format: str = "",
+                   word: IdPWord | None = None) -> SSOIdentity:
     """Bind the account to the IdP subject `name_id` in `org` (E15): a first binding, or the
     move of a link from an organization that no longer enforces SSO; never a second
-    subject in the same organization (IdentityConflict, until an administrator unlinks)."""
+    subject in the same organization (IdentityConflict, until an administrator unlinks).
+    `word`: what this sign-in's assertion said, kept on the link (None: an emailed link
+    confirmation, which keeps what the link holds)."""
     now = timezone.now()
+    received = {"idp_attributes": word.attributes, "idp_groups": kept_groups(word)} if word is not None else {}
     identity = SSOIdentity.objects.select_for_update().filter(user=user).first()
     if identity is None:
         identity = SSOIdentity.objects.create(org=org, user=user, name_id=name_id, name_id_format=name_id_format,
-                                              first_sso_login_at=now, last_sso_login_at=now)
+                                              first_sso_login_at=now, last_sso_login_at=now, **received)
     else:
+        for field, value in received.items():
+            setattr(identity, field, value)
         if identity.org_id == org.pk and identity.name_id and identity.name_id != name_id:
             raise IdentityConflict(org=org, user=user, bound=identity.name_id, presented=name_id)
         if identity.org_id != org.pk:
@@ -657,8 +796,19 @@ def _refuse_staff(user: User) -> None:
             "never through an organization's identity provider.", code="staff_account")
 
 
-def _signed_in(org: Organization, connection: SSOConnection, user: User, name_id: str) -> LoginResult:
+def _signed_in(org: Organization, connection: SSOConnection, user: User, name_id: str, *,
+               word: IdPWord | None = None) -> LoginResult:
+    """The membership the sign-in lands in, made to match what the IdP said (`word`: DS4's
+    role and the group rules), and the sso.login event."""
     membership = _membership_for_sign_in(org, connection, user)
+    if word is not None:
+        rules = _group_rules_for_sign_in(org)
+        decision = decide(rules=rules, groups=word.groups, role=word.role)
+        rule_teams = rule_team_ids(rules)
+        if decision.role or decision.database_admin is not None or rule_teams:
+            membership = Membership.objects.select_for_update().get(pk=membership.pk)
+            membership.user = user
+            apply_decision(org=org, membership=membership, decision=decision, rule_teams=rule_teams)
     audit_record(**login_event(org=org, user=user, membership=membership, name_id=name_id))
     return LoginResult(user=user, status=LoginStatus.SIGNED_IN, email=user.email)
 
@@ -682,15 +832,16 @@ def sso_login(*, org: Organization, name_id: str, attributes: dict,
                               code="name_id_too_long")
     subject = login_subject(connection, name_id, name_id_format, attributes)
     profile = mapped_profile(connection, name_id, attributes)
+    word = idp_word(connection, attributes)  # UnknownRole: refused before anything is written
     # The common case, a returning sign-in, in two statements (sso.fastpath); the rest,
     # and the specification, through the ORM.
     signed_in = fastpath.sso_sign_in(org=org, connection=connection, name_id=subject, profile=profile,
-                                     name_id_format=name_id_format)
+                                     name_id_format=name_id_format, word=word)
     if signed_in is not None:
         return signed_in
     try:
         return sso_sign_in_orm(org=org, connection=connection, name_id=subject, profile=profile,
-                               name_id_format=name_id_format)
+                               name_id_format=name_id_format, word=word)
     except IdentityConflict as conflict:  # sso_sign_in_orm's transaction is rolled back; this is recorded
         _record_identity_conflict(conflict)
         raise
@@ -706,11 +857,13 @@ def _record_identity_conflict(conflict: IdentityConflict) -> None:
 
 @transaction.atomic
 def sso_sign_in_orm(*, org: Organization, connection: SSOConnection, name_id: str, profile: dict,
-                    name_id_format: str = "") -> LoginResult:
+                    name_id_format: str = "", word: IdPWord | None = None) -> LoginResult:
     """A sign-in through the ORM, the specification of sso.fastpath.sso_sign_in, and the
     way every sign-in that takes goes: just-in-time accounts (E3), linking an existing
     account (E9 and the hostile-IdP guard), deactivated accounts, returning accounts
-    with names to fill in or a membership to make. login() records last_login after it."""
+    whose profile follows the IdP, with a membership to make or that the IdP's word
+    (`word`: DS4's role, the group rules; None: no word) changes. login() records
+    last_login after it."""
     identity = SSOIdentity.objects.select_related("user").filter(org=org, name_id=name_id).first()
     user = identity.user if identity else None
     if user is None:
@@ -737,19 +890,14 @@ def sso_sign_in_orm(*, org: Organization, connection: SSOConnection, name_id: st
                 _refuse_unless_admitted(org, user)  # no email to confirm a sign-in the directory refuses
             _pending_link_create(org=org, user=user, name_id=name_id, profile=profile)
             return LoginResult(user=None, status=LoginStatus.PENDING_LINK, email=user.email)
-        changed = []
-        for field in ("first_name", "last_name"):
-            if profile[field] and not getattr(user, field):
-                setattr(user, field, profile[field])
-                changed.append(field)
-        if changed:
-            user.save(update_fields=changed)
+        _follow_profile(org, user, profile, email_news=word is not None and email_news(
+            connection, identity, user, profile, word))
     else:
         user = User.objects.create_user(profile["email"], None, first_name=profile["first_name"],
                                         last_name=profile["last_name"], **new_account_state(org=org,
                                                                                             email=profile["email"]))
-    _link_identity(org=org, user=user, name_id=name_id, name_id_format=name_id_format)
-    return _signed_in(org, connection, user, name_id)
+    _link_identity(org=org, user=user, name_id=name_id, name_id_format=name_id_format, word=word)
+    return _signed_in(org, connection, user, name_id, word=word)
 
 
 # Who an IdP may tie (E14) ----------------------------------------------------------

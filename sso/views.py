@@ -19,6 +19,7 @@ from orgs.models import Organization
 from orgs.selectors import admin_get, member_by_email
 
 from . import limits, saml, selectors, services, sessions, state
+from .identity import UnknownRole
 
 log = logging.getLogger(__name__)
 BACKEND = "accounts.backends.IdentityProviderBackend"
@@ -243,8 +244,12 @@ def acs(request, org_slug):
         result = services.sso_login(org=org, name_id=assertion.name_id, attributes=assertion.attributes,
                                     connection=connection, name_id_format=assertion.name_id_format)
     except ServiceError as exc:
-        # The IdP signed this one: its person sees why, limited or not.
-        _record_rejection(request, org, exc.code, exc.message, extra={"name_id": assertion.name_id})
+        # The IdP signed this one: its person sees why, limited or not (an unknown role
+        # value, DS4: the attribute and the value, in the page and the audit event).
+        extra = {"name_id": assertion.name_id}
+        if isinstance(exc, UnknownRole):
+            extra.update(attribute=exc.attribute, value=exc.value)
+        _record_rejection(request, org, exc.code, exc.message, extra=extra)
         return _error(request, status=exc.status, title="You cannot sign in here with single sign-on.",
                       detail=exc.message, org=org)
     if result.status == services.LoginStatus.PENDING_LINK:

@@ -15,8 +15,16 @@ from django.utils import timezone
 from accounts.models import User
 from orgs.models import Membership
 from sso import fastpath, selectors
-from sso.models import SSOConnection, SSOIdentity
-from sso.services import mapped_profile, sso_certificate_add, sso_login, sso_sign_in_orm
+from sso.models import GroupRule, SSOConnection, SSOIdentity
+from sso.services import (
+    idp_word,
+    mapped_profile,
+    sso_certificate_add,
+    sso_login,
+    sso_set_role_management,
+    sso_sign_in_orm,
+)
+from teams.models import Team
 from tests.fastpath import run
 
 from .conftest import verify_domain_now
@@ -73,8 +81,30 @@ def _first_sign_in_time_missing(org, enabled, member_user):
     return inputs
 
 
-def _names_known(org, enabled, member_user):
-    return returning(org, enabled, member_user.email, firstName=["Other"], lastName=["Name"])
+def _names_unchanged(org, enabled, member_user):
+    return returning(org, enabled, member_user.email, firstName=["Max"], lastName=["Member"])
+
+
+def _with_word(org, enabled, member_user, extra: dict, *, rules=True, sign_in_first=True):
+    """Roles through the IdP on, group rules (a role, the grant, a team), the member signed
+    in once with `extra` applied; the next sign-in's inputs with what its assertion says."""
+    sso_set_role_management(org=org, actor=None, value=True)
+    enabled.refresh_from_db()
+    if rules:
+        team = Team.objects.create(org=org, name="Backend")
+        GroupRule.objects.create(org=org, group_name="Engineering", role="member")
+        GroupRule.objects.create(org=org, group_name="DBAs", database_admin=True)
+        GroupRule.objects.create(org=org, group_name="Backend", team=team)
+    attributes = {"email": [member_user.email], "planetscale_role": ["member"], "groups": ["DBAs", "Backend"]}
+    if sign_in_first:
+        sso_login(org=org, name_id=member_user.email, attributes=attributes)
+    attributes.update(extra)
+    return {"org": org, "connection": enabled, "name_id": member_user.email,
+            "profile": mapped_profile(enabled, member_user.email, attributes), "word": idp_word(enabled, attributes)}
+
+
+def _word_nothing_to_change(org, enabled, member_user):
+    return _with_word(org, enabled, member_user, {"Department": ["R&D"]})
 
 
 SIGN_IN_CASES = {
@@ -83,7 +113,8 @@ SIGN_IN_CASES = {
     "an unclaimed account the IdP made": _unclaimed,
     "another NameID format": _new_name_id_format,
     "no first sign-in time yet": _first_sign_in_time_missing,
-    "names sent, the account's kept": _names_known,
+    "names sent, the account's own": _names_unchanged,
+    "a role and groups that change nothing (rules read with the link)": _word_nothing_to_change,
 }
 
 
@@ -94,7 +125,7 @@ def test_sso_sign_in_writes_and_returns_what_the_orm_path_does(org, member, enab
     fast = run(signing_in(fastpath.sso_sign_in), **inputs)
     assert fast.returned is not None  # it applies to a returning sign-in
     assert fast == orm
-    assert set(fast.written) == {SSOIdentity._meta.db_table, User._meta.db_table, "orgs_auditevent"}
+    assert set(fast.written) <= {SSOIdentity._meta.db_table, User._meta.db_table, "orgs_auditevent"}
     # One query, then one statement (three in a transaction on SQLite); login() writes nothing more.
     assert len(fast.statements) == (2 if connection.vendor == "postgresql" else 4) < len(orm.statements)
 
@@ -133,6 +164,27 @@ def _names_to_fill_in(org, enabled, member_user):
     return {**inputs, "profile": {**inputs["profile"], "first_name": "Nora"}}
 
 
+def _names_changed(org, enabled, member_user):
+    return returning(org, enabled, member_user.email, firstName=["Other"], lastName=["Name"])
+
+
+def _new_email(org, enabled, member_user):
+    return _with_word(org, enabled, member_user, {"email": ["max@elsewhere.test"]}, rules=False)
+
+
+def _role_changes(org, enabled, member_user):
+    return _with_word(org, enabled, member_user, {"planetscale_role": ["admin"]}, rules=False)
+
+
+def _grant_to_give(org, enabled, member_user):
+    return _with_word(org, enabled, member_user, {"groups": ["DBAs", "Backend"]}, sign_in_first=False) | {
+        "name_id": returning(org, enabled, member_user.email)["name_id"]}
+
+
+def _team_to_leave(org, enabled, member_user):
+    return _with_word(org, enabled, member_user, {"groups": ["DBAs"]})
+
+
 def _membership_gone(org, enabled, member_user):
     inputs = _member(org, enabled, member_user)
     Membership.objects.filter(org=org, user=member_user).delete()
@@ -152,6 +204,11 @@ DECLINED_CASES = {
     "a claimed account, its address unverified": _address_unverified,
     "an unclaimed account in a domain the organization verified": _unclaimed_in_a_verified_domain,
     "names to fill in": _names_to_fill_in,
+    "names that changed": _names_changed,
+    "a new email address": _new_email,
+    "a role the IdP changes": _role_changes,
+    "a grant a group rule gives": _grant_to_give,
+    "a rule team the member leaves": _team_to_leave,
     "no membership": _membership_gone,
     "a membership the SSO enable removes": _membership_the_enable_removes,
 }

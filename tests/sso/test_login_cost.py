@@ -17,18 +17,20 @@ def test_returning_sso_login_is_cheap_and_complete(org, member, enabled, member_
     before = identity.last_sso_login_at
     with CaptureQueriesContext(db) as queries:
         again = sso_login(org=org, name_id=member_user.email, attributes={"email": [member_user.email],
-                                                                           "firstName": ["Linus"]},
+                                                                           "firstName": ["Max"]},
                           connection=enabled)
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-    # The link with its account and membership; then the link's sign-in time, last_login
-    # and the audit event: one statement on PostgreSQL, three in one transaction elsewhere.
+    # The link with its account, membership and the organization's group rules (none);
+    # then the link's sign-in time and what the IdP sent, last_login and the audit event:
+    # one statement on PostgreSQL, three in one transaction elsewhere.
     assert len(statements) == (2 if db.vendor == "postgresql" else 4), statements
     assert again.status == "signed_in" and again.user == member_user
     identity.refresh_from_db()
     assert identity.last_sso_login_at > before and identity.first_sso_login_at is not None
     member_user.refresh_from_db()
     assert member_user.last_login == identity.last_sso_login_at == again.user.last_login
-    assert member_user.first_name == "Max"  # known names are kept
+    assert member_user.first_name == "Max"
+    assert identity.idp_attributes == {"email": [member_user.email], "firstName": ["Max"]}
     event = AuditEvent.objects.filter(org=org, event="sso.login", actor=member_user).latest("pk")
     assert AuditEvent.objects.filter(org=org, event="sso.login", actor=member_user).count() == 2
     membership = Membership.objects.get(org=org, user=member_user)  # made by the first sign-in (E1, E3)
@@ -62,6 +64,8 @@ def test_login_after_the_service_does_not_write_last_login_again(rf, org, member
 
 
 def test_returning_login_fills_in_missing_names(org, enabled):
+    """Names the IdP now sends are filled in (and, issue 12, every later change follows:
+    tests/sso/test_idp_profile.py)."""
     first = sso_login(org=org, name_id="nn@acme.test", attributes={"email": ["nn@acme.test"]})  # JIT, no names sent
     nameless = first.user
     sso_login(org=org, name_id=nameless.email, attributes={"email": [nameless.email], "firstName": ["Nora"],
