@@ -79,7 +79,9 @@ def _ts(dt: datetime) -> str:
 
 
 def build_response(*, acs: str, audience: str, email: str, first_name: str, last_name: str,
-                   in_response_to: str | None) -> bytes:
+                   in_response_to: str | None, extra_attributes: dict[str, list[str]] | None = None) -> bytes:
+    """A signed Response for `email`; `extra_attributes` (name → values) are sent after the
+    email and names (the role and groups picked on the page)."""
     from signxml import XMLSigner
     from signxml.algorithms import DigestAlgorithm, SignatureMethod
 
@@ -108,9 +110,12 @@ def build_response(*, acs: str, audience: str, email: str, first_name: str, last
     etree.SubElement(context, f"{{{SAML}}}AuthnContextClassRef").text = (
         "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport")
     attributes = etree.SubElement(assertion, f"{{{SAML}}}AttributeStatement")
-    for name, value in (("email", email), ("firstName", first_name), ("lastName", last_name)):
+    sent = [("email", [email]), ("firstName", [first_name]), ("lastName", [last_name]),
+            *(extra_attributes or {}).items()]
+    for name, values in sent:
         attribute = etree.SubElement(attributes, f"{{{SAML}}}Attribute", Name=name)
-        etree.SubElement(attribute, f"{{{SAML}}}AttributeValue").text = value
+        for value in values:
+            etree.SubElement(attribute, f"{{{SAML}}}AttributeValue").text = value
     key_pem, cert_pem = keypair()
     signed = XMLSigner(signature_algorithm=SignatureMethod.RSA_SHA256, digest_algorithm=DigestAlgorithm.SHA256,
                        c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#").sign(
@@ -169,6 +174,38 @@ def _acs_for(request_xml) -> tuple[str, str, str]:
     return acs, issuer, request_xml.get("ID") or ""
 
 
+def _picked(request, acs: str) -> tuple[str, str, str, dict[str, list[str]]] | None:
+    """(email, first name, last name, extra attributes) from the page's form: a user's button
+    (its value the email) or any email typed in; names not posted are the account's, if
+    any. The role and groups picked are sent under the attribute names the organization
+    behind `acs` reads (DS4's role attribute, the groups attribute), so a demo exercises
+    roles and group rules as a real IdP would."""
+    email = (request.POST.get("email") or request.POST.get("other_email") or "").strip().lower()
+    if "@" not in email or len(email) > 254:
+        return None
+    first_name, last_name = request.POST.get("first_name"), request.POST.get("last_name")
+    if first_name is None and last_name is None:
+        from accounts.models import User
+
+        account = User.objects.filter(email=email).first()
+        first_name, last_name = (account.first_name, account.last_name) if account else ("", "")
+    extra = {}
+    role = (request.POST.get("role") or "").strip()[:64]
+    groups = [group.strip()[:255] for group in (request.POST.get("groups") or "").replace("\n", ",").split(",")
+              if group.strip()][:50]
+    if role or groups:
+        from .models import DEFAULT_GROUPS_ATTRIBUTE, DEFAULT_ROLE_ATTRIBUTE, SSOConnection
+
+        slug = acs.removeprefix(f"{settings.BASE_URL}/sso/").removesuffix("/acs/")
+        names = SSOConnection.objects.filter(org__slug=slug).values_list("role_attribute", "groups_attribute").first()
+        role_attribute, groups_attribute = names or (DEFAULT_ROLE_ATTRIBUTE, DEFAULT_GROUPS_ATTRIBUTE)
+        if role:
+            extra[role_attribute] = [role]
+        if groups:
+            extra[groups_attribute] = groups
+    return email, (first_name or "")[:150], (last_name or "")[:150], extra
+
+
 def _auto_post(acs: str, saml_response: bytes, relay_state: str) -> HttpResponse:
     encoded = base64.b64encode(saml_response).decode()
     return HttpResponse(
@@ -201,12 +238,12 @@ def sso_view(request):
     except Exception as exc:  # noqa: BLE001 — any bad request is the caller's input
         return HttpResponseBadRequest(f"Not a valid AuthnRequest: {html.escape(str(exc))}")
     if request.method == "POST":
-        email = (request.POST.get("email") or "").strip().lower()
-        if "@" not in email or len(email) > 254:
+        picked = _picked(request, acs)
+        if picked is None:
             return HttpResponseBadRequest("Enter an email address.")
-        body = build_response(acs=acs, audience=audience, email=email,
-                              first_name=request.POST.get("first_name", "")[:150],
-                              last_name=request.POST.get("last_name", "")[:150], in_response_to=request_id)
+        email, first_name, last_name, extra = picked
+        body = build_response(acs=acs, audience=audience, email=email, first_name=first_name, last_name=last_name,
+                              in_response_to=request_id, extra_attributes=extra)
         return _auto_post(acs, body, relay_state)
     return render(request, "sso/test_idp.html", {
         "users": _demo_users(), "saml_request": saml_request, "relay_state": relay_state, "acs": acs,
@@ -220,11 +257,12 @@ def initiate_view(request, org_slug):
     _require_enabled()
     acs = f"{settings.BASE_URL}/sso/{org_slug}/acs/"
     if request.method == "POST":
-        email = (request.POST.get("email") or "").strip().lower()
-        if "@" not in email or len(email) > 254:
+        picked = _picked(request, acs)
+        if picked is None:
             return HttpResponseBadRequest("Enter an email address.")
+        email, _, _, extra = picked
         body = build_response(acs=acs, audience=f"{settings.BASE_URL}/sso/{org_slug}/metadata/", email=email,
-                              first_name="", last_name="", in_response_to=None)
+                              first_name="", last_name="", in_response_to=None, extra_attributes=extra)
         return _auto_post(acs, body, "")
     return render(request, "sso/test_idp.html", {"users": _demo_users(), "initiate": True, "acs": acs})
 

@@ -99,3 +99,57 @@ def test_test_connection_shows_attributes_and_changes_nothing(admin_client, idp_
 
 def test_member_cannot_start_test_connection(member_client, org, member):
     assert member_client.get("/sso/acme/test/").status_code == 403
+
+
+def _through_the_test_idp(client, form: dict):
+    """SP-initiated: the test IdP's page, its form posted with `form`, the answer posted to the ACS."""
+    start = client.get("/sso/acme/login/?next=/orgs/acme/")
+    idp_url = urlsplit(start["Location"])
+    page = client.get(f"{idp_url.path}?{idp_url.query}").content.decode()
+    saml_request = unescape(re.search(r'name="SAMLRequest" value="([^"]+)"', page).group(1))
+    relay_state = unescape(re.search(r'name="RelayState" value="([^"]+)"', page).group(1))
+    html = client.post("/sso/test-idp/sso/", {"SAMLRequest": saml_request, "RelayState": relay_state,
+                                              **form}).content.decode()
+    body = re.search(r'name="SAMLResponse" value="([^"]+)"', html).group(1)
+    relay = unescape(re.search(r'name="RelayState" value="([^"]*)"', html).group(1))
+    return page, client.post("/sso/acme/acs/", {"SAMLResponse": body, "RelayState": relay})
+
+
+def test_the_person_signing_in_picks_a_role_and_groups(client, idp_on, org, admin_user, member):
+    """Issue 12 item 5: the page's optional role and groups go out under the attribute names
+    the organization reads, so a demo (and a browser test) exercises DS4 and group rules."""
+    from demo.sso import configure_test_idp
+    from sso.models import GroupRule, SSOIdentity
+    from sso.services import sso_set_role_management
+
+    configure_test_idp(org=org, admins=[admin_user], members=[member.user], stdout=io.StringIO())
+    sso_enable(org=org, actor=admin_user)
+    sso_set_role_management(org=org, actor=admin_user, value=True, role_attribute="gh_role",
+                            groups_attribute="memberOf")
+    GroupRule.objects.create(org=org, group_name="DBAs", database_admin=True)
+    page, done = _through_the_test_idp(client, {"email": "max@acme.test", "role": "admin",
+                                                "groups": "DBAs, Backend"})
+    assert 'name="role"' in page and 'name="groups"' in page and 'data-email="max@acme.test"' in page
+    assert done.status_code == 302
+    membership = Membership.objects.get(org=org, user=member.user)
+    assert membership.role == "admin" and membership.is_database_admin
+    identity = SSOIdentity.objects.get(user=member.user)
+    assert identity.idp_attributes["gh_role"] == ["admin"] and identity.idp_groups == ["DBAs", "Backend"]
+    # The account's names are sent when the button does not post them; nothing extra when nothing is picked.
+    assert identity.idp_attributes["firstName"] == [member.user.first_name]
+    _, again = _through_the_test_idp(client, {"email": "max@acme.test"})
+    identity.refresh_from_db()
+    assert again.status_code == 302 and "gh_role" not in identity.idp_attributes
+    assert "memberOf" not in identity.idp_attributes
+
+
+def test_an_unknown_role_picked_at_the_test_idp_is_refused(client, idp_on, org, admin_user, member):
+    from demo.sso import configure_test_idp
+    from sso.services import sso_set_role_management
+
+    configure_test_idp(org=org, admins=[admin_user], members=[member.user], stdout=io.StringIO())
+    sso_enable(org=org, actor=admin_user)
+    sso_set_role_management(org=org, actor=admin_user, value=True)
+    _, refused = _through_the_test_idp(client, {"other_email": "max@acme.test", "role": "owner"})
+    assert refused.status_code == 400
+    assert "planetscale_role" in refused.content.decode() and "owner" in refused.content.decode()
