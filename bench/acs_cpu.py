@@ -12,6 +12,11 @@ server, e.g.:
         DATABASE_URL=postgres://postgres@127.0.0.1:5432/gh_bench_b .venv/bin/python bench/acs_cpu.py
     done
 
+`--idp-word` (issue 12) turns roles through the IdP on and gives the organization group
+rules (a role, the Database Administrator grant, a team) that each response's role and
+groups match: the same returning sign-in, reading and checking them all. Run it
+alternately with and without to compare the two in one tree.
+
 As bench/acs.py: IdP-initiated responses signed by the built-in test IdP (signxml),
 posted as a browser does (form-encoded, no cookie of ours), returning users (the
 warm-up signs each in once). CPU time is this process's only (the database's is not
@@ -32,6 +37,9 @@ def main():
     parser.add_argument("tree", nargs="?", default=str(Path(__file__).resolve().parent.parent))
     parser.add_argument("--logins", type=int, default=1500)
     parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--idp-word", action="store_true",
+                        help="roles through the IdP and group rules on (issue 12): each response carries a role "
+                             "and groups; a tree without them ignores the attributes")
     args = parser.parse_args()
     root = Path(args.tree).resolve()
     sys.path[:0] = [str(root), str(root / "bench")]
@@ -55,7 +63,7 @@ def main():
     call_command("migrate", verbosity=0, interactive=False)
     from acs_common import SLUG as slug, prepare
 
-    sign = prepare(args.users)
+    sign = prepare(args.users, idp_word=True) if args.idp_word else prepare(args.users)
     client = Client()
     for body in sign(args.users):  # warm-up: the accounts are created (JIT), not measured
         assert client.post(f"/sso/{slug}/acs/", {"SAMLResponse": body, "RelayState": ""}).status_code == 302
@@ -69,7 +77,7 @@ def main():
         if response.status_code != 302:
             raise SystemExit(f"login failed: {response.status_code} {response.content[:300]!r}")
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(f"{root.name}: wall {wall / len(forms) * 1000:.2f} ms per login ({len(forms) / wall:.0f}/s), "
+    print(f"{root.name}{' (idp word)' if args.idp_word else ''}: wall {wall / len(forms) * 1000:.2f} ms per login ({len(forms) / wall:.0f}/s), "
           f"CPU {cpu / len(forms) * 1000:.2f} ms per login")
 
 
