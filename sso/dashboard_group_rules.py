@@ -82,14 +82,19 @@ def group_rule_page(request, rule_id: int):
     return _render(request, rule=_rule_or_404(request, rule_id))
 
 
+def _rule_and_form(request, kind: str, rule_id: int | None):
+    """The rule an action names (404 if not this organization's) and its bound form (none to remove)."""
+    rule = _rule_or_404(request, rule_id) if rule_id is not None else None
+    return rule, (GroupRuleForm(request.POST) if kind != "remove" else None)
+
+
 def _preview(kind: str):
     """The Preview action of adding (`add`), changing (`edit`) or removing (`remove`) a rule."""
 
     @org_view(admin=True)
     @require_POST
     def view(request, rule_id: int | None = None):
-        rule = _rule_or_404(request, rule_id) if rule_id is not None else None
-        form = GroupRuleForm(request.POST) if kind != "remove" else None
+        rule, form = _rule_and_form(request, kind, rule_id)
         if form is not None and not form.is_valid():
             return _render(request, rule=rule, form=form, status=400)
         change = form.arguments() if form is not None else {}
@@ -114,8 +119,7 @@ def _save(kind: str):
     @org_view(admin=True)
     @require_POST
     def view(request, rule_id: int | None = None):
-        rule = _rule_or_404(request, rule_id) if rule_id is not None else None
-        form = GroupRuleForm(request.POST) if kind != "remove" else None
+        rule, form = _rule_and_form(request, kind, rule_id)
         if form is not None and not form.is_valid():
             return _render(request, rule=rule, form=form, status=400)
         try:
