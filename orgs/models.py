@@ -82,6 +82,9 @@ class Membership(TimestampedModel):
     # The grant came from a group rule (sso.GroupRule): leaving the group takes it away;
     # a grant made by hand stays until taken by hand.
     database_admin_by_rule = models.BooleanField(default=False, db_default=False)
+    # The administrator role came from a group rule: when no rule names the member's groups
+    # any more, they are a member again. A role set by hand (or by the role attribute) stays.
+    role_by_rule = models.BooleanField(default=False, db_default=False)
     # Set when the membership comes from Directory Sync (SCIM); such rows are
     # not edited by hand (DS6).
     directory_managed = models.BooleanField(default=False)

@@ -154,7 +154,10 @@ def membership_mark_directory_managed(*, org: Organization, membership: Membersh
 
 @transaction.atomic
 def membership_change_role(*, org: Organization, membership: Membership, role: str, actor: User | None,
-                           by_directory: bool = False, actor_label: str | None = None) -> Membership:
+                           by_directory: bool = False, actor_label: str | None = None,
+                           by_rule: bool = False) -> Membership:
+    """`by_rule`: a group rule made this change (Membership.role_by_rule); every other change,
+    by hand or by the IdP's role attribute, is nobody's rule to take back."""
     if role not in Role.values:
         raise ServiceError(f"Unknown role “{role}”; use “admin” or “member”.", code="invalid_role")
     membership = _locked_membership(org, membership)
@@ -169,7 +172,8 @@ def membership_change_role(*, org: Organization, membership: Membership, role: s
     membership.role = role
     # Read by the SSO enable's removal rule (sso.selectors.members_awaiting_removal).
     membership.role_changed_at = timezone.now()
-    membership.save(update_fields=["role", "role_changed_at", "updated_at"])
+    membership.role_by_rule = by_rule and role == Role.ADMIN
+    membership.save(update_fields=["role", "role_changed_at", "role_by_rule", "updated_at"])
     audit_record(org=org, actor=actor, event=Events.MEMBER_ROLE_CHANGED, target=membership,
                  target_label=membership.user.email, old={"role": old}, new={"role": role}, actor_label=actor_label)
     return membership

@@ -22,7 +22,7 @@ from orgs.audit import Events as OrgEvents
 from orgs.audit import audit_record, audit_row
 from orgs.models import AuditEvent, Membership, Organization
 from sso.events import SSOEvents
-from sso.identity import Decision, apply_decision, decide, rule_team_ids, rules_of
+from sso.identity import Decision, apply_decision, decide, role_target, rule_team_ids, rules_of
 from sso.selectors import domain_verified_by, tied_to_org
 from teams.models import TeamMember
 
@@ -75,7 +75,8 @@ def follow_idp(org: Organization, directory_user: DirectoryUser, *, has_groups: 
         return []
     groups = group_names([directory_user.pk])[directory_user.pk] if (rules and has_groups) else []
     decision = decide(rules=rules, groups=groups, role=role)
-    if decision.role is None and decision.database_admin is None and not rule_team_ids(rules):
+    if decision.role is None and not decision.role_rules and decision.database_admin is None \
+            and not rule_team_ids(rules):
         return []
     membership = Membership.objects.select_for_update().select_related("user").get(
         pk=directory_user.membership_id, org=org)
@@ -126,7 +127,7 @@ def _apply_rules_batch(org, ids, rules, switch_on) -> None:
     rows = [row[1:] for row in DirectoryUser.objects.filter(pk__in=ids, active=True, membership__isnull=False)
             .order_by("membership_id")
             .values_list("org_id", "pk", "role", "membership_id", "membership__role", "membership__is_database_admin",
-                         "membership__database_admin_by_rule", "membership__user__email")
+                         "membership__database_admin_by_rule", "membership__role_by_rule", "membership__user__email")
             if row[0] == org.pk]
     if not rows:
         return
@@ -139,36 +140,37 @@ def _apply_rules_batch(org, ids, rules, switch_on) -> None:
                 "membership_id", "team_id", "by_rule"):
             held[membership_id][team_id] = by_rule
     now = timezone.now()
-    promote, demote, grant, revoke, audit = [], [], [], [], []
+    promote, promote_by_rule, demote, grant, revoke, audit = [], [], [], [], [], []
     team_adds: list[TeamMember] = []
     team_removes: dict[int, list[int]] = defaultdict(list)
     decided = []
-    for pk, role, membership_id, current_role, is_dba, dba_by_rule, email in rows:
+    for pk, role, membership_id, current_role, is_dba, dba_by_rule, role_by_rule, email in rows:
         decision = decide(rules=rules, groups=names.get(pk, []), role=(role or None) if switch_on else None)
-        decided.append((membership_id, current_role, is_dba, dba_by_rule, email, decision))
+        target_role = role_target(decision, current_role, role_by_rule)
+        decided.append((membership_id, current_role, is_dba, dba_by_rule, email, decision, target_role))
     # The last-administrator guard, as apply_decision applies it member after member: the
     # demotions go through while another administrator remains; the last one keeps the role.
     admins_left = None
-    if any(d.role == Role.MEMBER and current == Role.ADMIN for _, current, _, _, _, d in decided):
+    if any(target == Role.MEMBER and current == Role.ADMIN for _, current, _, _, _, _, target in decided):
         admins_left = Membership.objects.filter(org=org, role=Role.ADMIN).count()
-    for membership_id, current_role, is_dba, dba_by_rule, email, decision in decided:
+    for membership_id, current_role, is_dba, dba_by_rule, email, decision, role in decided:
         target = Membership(pk=membership_id, org=org)
         extra = {"groups": list(decision.groups)} if decision.groups else {}
-        if decision.role and decision.role != current_role:
-            if decision.role == Role.MEMBER:
+        if role and role != current_role:
+            if role == Role.MEMBER:
                 if admins_left - 1 < 1:
                     audit.append(audit_row(org=org, actor=None, actor_label=DIRECTORY, event=SSOEvents.IDP_ROLE_KEPT,
                                            target=target, target_label=email, old={"role": current_role},
-                                           new={"role": decision.role, "reason": "last_admin", **extra}))
+                                           new={"role": role, "reason": "last_admin", **extra}))
                 else:
                     admins_left -= 1
                     demote.append(membership_id)
-                    audit.append(_role_changed(org, target, email, current_role, decision.role))
+                    audit.append(_role_changed(org, target, email, current_role, role))
             else:
                 if admins_left is not None:
                     admins_left += 1
-                promote.append(membership_id)
-                audit.append(_role_changed(org, target, email, current_role, decision.role))
+                (promote_by_rule if decision.role_by_rule else promote).append(membership_id)
+                audit.append(_role_changed(org, target, email, current_role, role))
         if decision.database_admin is True and not is_dba:
             grant.append(membership_id)
             audit.append(audit_row(org=org, actor=None, actor_label=DIRECTORY, event=SSOEvents.GROUP_RULE_APPLIED,
@@ -192,10 +194,12 @@ def _apply_rules_batch(org, ids, rules, switch_on) -> None:
                                        target=target, target_label=email,
                                        new={"teams_added": sorted(to_add), "teams_removed": sorted(to_remove),
                                             **extra}))
-    for role, members in ((Role.ADMIN, promote), (Role.MEMBER, demote)):
+    for role, by_rule, members in ((Role.ADMIN, False, promote), (Role.ADMIN, True, promote_by_rule),
+                                   (Role.MEMBER, False, demote)):
         if members:
             # As membership_change_role writes it (role_changed_at: SSO enable's removal rule).
-            Membership.objects.filter(org=org, pk__in=members).update(role=role, role_changed_at=now, updated_at=now)
+            Membership.objects.filter(org=org, pk__in=members).update(role=role, role_by_rule=by_rule,
+                                                                      role_changed_at=now, updated_at=now)
     if grant:
         Membership.objects.filter(org=org, pk__in=grant).update(is_database_admin=True, database_admin_by_rule=True)
     if revoke:

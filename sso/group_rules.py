@@ -25,8 +25,8 @@ from orgs.models import Membership, Organization
 from teams.models import Team, TeamMember
 
 from .events import SSOEvents
-from .identity import Decision, apply_decision, decide, rule_team_ids, rules_of
-from .models import GroupRule, SSOConnection, SSOIdentity
+from .identity import Decision, apply_decision, decide, role_target, rule_team_ids, rules_of
+from .models import GroupRule, SSOConnection
 from .policy import directory_member_groups, directory_sync_enabled
 from .selectors import group_rule_list
 
@@ -75,6 +75,7 @@ def _plans(org: Organization, before: list[GroupRule], after: list[GroupRule], *
     grant of both rule sets are in play. With `lock`, each batch's memberships are locked."""
     rule_teams = rule_team_ids(before) | rule_team_ids(after)
     any_grant = any(rule.database_admin for rule in [*before, *after])
+    any_role = any(rule.role for rule in [*before, *after])
     admins = Membership.objects.filter(org=org, role=Membership.Role.ADMIN).count()
     last_id = 0
     while True:
@@ -99,6 +100,9 @@ def _plans(org: Organization, before: list[GroupRule], after: list[GroupRule], *
             if decision.database_admin is None and any_grant:
                 # The last rule that granted it is gone: the grants it made go with it.
                 decision = replace(decision, database_admin=False)
+            if any_role and not decision.role_rules:
+                # The last rule that named a role is gone: the administrators it made are members again.
+                decision = replace(decision, role_rules=True)
             change = member_change(membership, decision, held.get(membership.pk, {}), admins)
             if change.role == (Membership.Role.ADMIN, Membership.Role.MEMBER):
                 admins -= 1
@@ -113,11 +117,12 @@ def member_change(membership: Membership, decision: Decision, held: dict[int, bo
     writing (keep the two alike). The preview's planner and a returning SAML sign-in
     (which takes the ORM path only when this is not empty) read it."""
     change = MemberChange(membership=membership, decision=decision)
-    if decision.role and decision.role != membership.role:
+    role = role_target(decision, membership.role, membership.role_by_rule)
+    if role and role != membership.role:
         if membership.role == Membership.Role.ADMIN and admins <= 1:
-            change.role_kept = (membership.role, decision.role)
+            change.role_kept = (membership.role, role)
         else:
-            change.role = (membership.role, decision.role)
+            change.role = (membership.role, role)
     if decision.database_admin is True and not membership.is_database_admin:
         change.database_admin = (False, True)
     elif decision.database_admin is False and membership.is_database_admin and membership.database_admin_by_rule:

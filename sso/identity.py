@@ -10,7 +10,10 @@ the Database Administrator grant and teams. `decide` joins them into one `Decisi
 audit event per change. Both protocols call them, so the rules cannot drift apart.
 
 Precedence: admin beats member, whichever channel says it; a grant from any rule
-grants; a channel that says nothing changes nothing. The IdP wins over a hand-made
+grants; a channel that says nothing changes nothing — except that what a rule gave, a
+rule takes back: a member no rule names any more loses the grant (and the teams) rules
+gave, and, while some rule names a role, the administrator role a rule gave
+(Membership.role_by_rule: a role set by hand or by the role attribute stays). The IdP wins over a hand-made
 change (its next word puts it back, audited), except that it never demotes the last
 administrator: the role stays and an audit event says why.
 """
@@ -83,6 +86,10 @@ class Decision:
     """What the IdP makes of one member. None: no opinion (nothing changes)."""
 
     role: str | None = None
+    # The administrator role comes from a rule (kept in Membership.role_by_rule).
+    role_by_rule: bool = False
+    # Some rule names a role: an administrator a rule made and no rule names now is a member again.
+    role_rules: bool = False
     # True: grant; False: take away a grant a rule made (never one made by hand).
     database_admin: bool | None = None
     # Teams the rules give; every other team a rule gave is taken away.
@@ -107,8 +114,21 @@ def decide(*, rules: list[GroupRule], groups: Iterable[str], role: str | None = 
     grants_anything = any(rule.database_admin for rule in rules)
     database_admin = True if any(rule.database_admin for rule in matching) else (False if grants_anything else None)
     return Decision(role=decided_role, database_admin=database_admin,
+                    role_by_rule=decided_role == Membership.Role.ADMIN
+                    and any(rule.role == Membership.Role.ADMIN for rule in matching),
+                    role_rules=any(rule.role for rule in rules),
                     teams=frozenset(rule.team_id for rule in matching if rule.team_id),
                     groups=tuple(sorted({rule.group_name for rule in matching})))
+
+
+def role_target(decision: Decision, role: str, role_by_rule: bool) -> str | None:
+    """The role `decision` gives a member who holds `role` (`role_by_rule`: a rule gave
+    it), None when it has no word on the role."""
+    if decision.role:
+        return decision.role
+    if decision.role_rules and role == Membership.Role.ADMIN and role_by_rule:
+        return Membership.Role.MEMBER
+    return None
 
 
 def rule_team_ids(rules: list[GroupRule]) -> set[int]:
@@ -124,16 +144,17 @@ def apply_decision(*, org, membership: Membership, decision: Decision, rule_team
     changed = []
     email = membership.user.email
     extra = {"groups": list(decision.groups)} if decision.groups else {}
-    if decision.role and decision.role != membership.role:
+    role = role_target(decision, membership.role, membership.role_by_rule)
+    if role and role != membership.role:
         if membership.role == Membership.Role.ADMIN and not Membership.objects.filter(
                 org=org, role=Membership.Role.ADMIN).exclude(pk=membership.pk).exists():
             audit_record(org=org, actor=None, actor_label=actor_label, event=SSOEvents.IDP_ROLE_KEPT,
                          target=membership, target_label=email,
-                         old={"role": membership.role}, new={"role": decision.role, "reason": "last_admin", **extra})
+                         old={"role": membership.role}, new={"role": role, "reason": "last_admin", **extra})
         else:
-            membership_change_role(org=org, membership=membership, role=decision.role, actor=None,
-                                   by_directory=True, actor_label=actor_label)
-            membership.refresh_from_db(fields=["role", "role_changed_at"])
+            membership_change_role(org=org, membership=membership, role=role, actor=None,
+                                   by_directory=True, actor_label=actor_label, by_rule=decision.role_by_rule)
+            membership.refresh_from_db(fields=["role", "role_changed_at", "role_by_rule"])
             changed.append("role")
     if decision.database_admin is True and not membership.is_database_admin:
         Membership.objects.filter(pk=membership.pk).update(is_database_admin=True, database_admin_by_rule=True)

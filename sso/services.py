@@ -805,7 +805,7 @@ def _signed_in(org: Organization, connection: SSOConnection, user: User, name_id
         rules = _group_rules_for_sign_in(org)
         decision = decide(rules=rules, groups=word.groups, role=word.role)
         rule_teams = rule_team_ids(rules)
-        if decision.role or decision.database_admin is not None or rule_teams:
+        if decision.role or decision.role_rules or decision.database_admin is not None or rule_teams:
             membership = Membership.objects.select_for_update().get(pk=membership.pk)
             membership.user = user
             apply_decision(org=org, membership=membership, decision=decision, rule_teams=rule_teams)

@@ -77,7 +77,7 @@ def test_role_and_team_rules_and_precedence(scim, org):
     assert not TeamMember.objects.filter(team=team).exists()
     assert membership(a).role == "admin"
     scim.delete(f"Groups/{admins}")
-    assert membership(a).role == "admin"  # no rule says anything now: nothing changes
+    assert membership(a).role == "member"  # the role the Admins rule gave went with the group
 
 
 def test_rename_and_delete_apply_the_rules(scim, org):

@@ -421,7 +421,8 @@ def test_api_create_read_change_remove(admin_client, member_client, org, connect
     assert changed.status_code == 200 and changed.json()["database_admin"] and changed.json()["role"] == "admin"
     assert fresh(person).is_database_admin
     assert admin_client.delete(f"{API}/{rule['id']}").status_code == 204
-    assert not fresh(person).is_database_admin and fresh(person).role == "admin"
+    # What the rule gave goes with it: the grant and the administrator role (Membership.role_by_rule).
+    assert not fresh(person).is_database_admin and fresh(person).role == "member"
     assert admin_client.get(f"{API}/{rule['id']}").status_code == 404
 
 
@@ -438,11 +439,11 @@ def test_api_preview_matches_what_saving_applies(admin_client, org, admin_user, 
     assert state(person) == ("admin", True, ["Platform"])
     removal = admin_client.post(API + "/preview", {"rule_id": rule_id, "remove": True},
                                 content_type="application/json").json()["changes"]
-    assert removal == [{"member": person.pk, "email": "erin@acme.test", "role": None, "role_kept": None,
+    assert removal == [{"member": person.pk, "email": "erin@acme.test", "role": ["admin", "member"], "role_kept": None,
                         "database_admin": [True, False], "teams_added": [], "teams_removed": ["Platform"]}]
     change = admin_client.post(API + "/preview", {"rule_id": rule_id, "team_id": None},
                                content_type="application/json").json()["changes"]
-    assert change == [{**removal[0], "database_admin": None}]
+    assert change == [{**removal[0], "role": None, "database_admin": None}]
 
 
 @pytest.mark.parametrize("body, status, code", [

@@ -158,11 +158,10 @@ def test_group_rules_apply_at_sign_in_without_directory_sync(org, enabled, idp, 
     # A rule role applies whatever the switch (the rule is the administrator's own word).
     sign_in(idp, "grace@acme.test", {"groups": ["dbas", "Backend", "Admins"]})
     assert role_of(org, "grace@acme.test") == "admin"
-    # Out of the groups: the grant and the team a rule gave are taken away; the role stays
-    # (no word on it).
+    # Out of the groups: the grant, the team and the administrator role a rule gave are taken away.
     sign_in(idp, "grace@acme.test", {"groups": []})
     membership.refresh_from_db()
-    assert not membership.is_database_admin and membership.role == "admin"
+    assert not membership.is_database_admin and membership.role == "member"
     assert not TeamMember.objects.filter(team=rules["team"], membership=membership).exists()
 
 
@@ -188,6 +187,28 @@ def test_a_grant_made_by_hand_is_not_taken_by_the_rules(org, enabled, idp, rules
     membership_set_database_admin(org=org, membership=membership, value=True, actor=admin_user)
     sign_in(idp, "hand@acme.test", {"groups": ["Nothing"]})
     assert Membership.objects.get(pk=membership.pk).is_database_admin
+
+
+def test_an_administrator_made_by_hand_or_by_the_role_attribute_is_not_demoted_by_the_rules(
+        org, roles_on, idp, rules, admin_user):
+    from orgs.services import membership_change_role
+
+    sign_in(idp, "hand@acme.test")
+    membership = Membership.objects.get(org=org, user__email="hand@acme.test")
+    membership_change_role(org=org, membership=membership, role="admin", actor=admin_user)
+    sign_in(idp, "hand@acme.test", {"groups": ["Nothing"]})
+    assert role_of(org, "hand@acme.test") == "admin"  # a hand-made role: no rule gave it, no rule takes it
+    sign_in(idp, "attr@acme.test", {"planetscale_role": "admin"})
+    sign_in(idp, "attr@acme.test", {"groups": ["Nothing"]})
+    assert role_of(org, "attr@acme.test") == "admin"  # the attribute said nothing this time: no word on it
+    # A rule-made administrator made administrator again by hand is the administrator's from then on.
+    sign_in(idp, "ruled@acme.test", {"groups": ["Admins"]})
+    ruled = Membership.objects.get(org=org, user__email="ruled@acme.test")
+    assert ruled.role_by_rule
+    membership_change_role(org=org, membership=ruled, role="member", actor=admin_user)
+    membership_change_role(org=org, membership=ruled, role="admin", actor=admin_user)
+    sign_in(idp, "ruled@acme.test", {"groups": []})
+    assert role_of(org, "ruled@acme.test") == "admin"
 
 
 def test_group_rules_do_not_read_saml_groups_with_directory_sync_on(org, enabled, idp, rules, admin_user):
