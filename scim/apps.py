@@ -8,9 +8,9 @@ class ScimConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from sso.signals import role_management_enabled, sso_disabled, sso_member_joined
+        from sso.signals import domain_verified, role_management_enabled, sso_disabled, sso_member_joined
 
-        from .receivers import on_role_management_enabled, on_sso_disabled, on_sso_member_joined
+        from .receivers import on_domain_verified, on_role_management_enabled, on_sso_disabled, on_sso_member_joined
 
         # D2: disabling SSO turns Directory Sync off, inside the same transaction.
         sso_disabled.connect(on_sso_disabled, dispatch_uid="scim.directory_disable_on_sso_disabled")
@@ -18,6 +18,7 @@ class ScimConfig(AppConfig):
         sso_member_joined.connect(on_sso_member_joined, dispatch_uid="scim.attach_sso_joined_member")
         # DS4: turning role management on applies the roles the directory last sent.
         role_management_enabled.connect(on_role_management_enabled, dispatch_uid="scim.apply_stored_roles")
+        domain_verified.connect(on_domain_verified, dispatch_uid="scim.retry_pending_emails")
         # E14: a claim takes the account away from every directory.
         from accounts.signals import account_claimed
 

@@ -33,3 +33,12 @@ def on_role_management_enabled(sender=None, *, org, actor=None, **kwargs):
     from .services import directory_apply_stored_roles
 
     directory_apply_stored_roles(org=org, actor=actor)
+
+
+def on_domain_verified(sender=None, *, org, domain, **kwargs):
+    """The organization verified `domain`: the email changes its directory sent into it,
+    which waited for that (email_change_pending), are tried again, in the verification's
+    transaction."""
+    from .services import directory_retry_pending_emails
+
+    directory_retry_pending_emails(org=org, domain=domain)

@@ -152,6 +152,17 @@ def directory_apply_stored_roles(*, org: Organization, actor: User | None = None
     return idp.apply_stored_roles(org=org)
 
 
+def directory_retry_pending_emails(*, org: Organization, domain: str) -> None:
+    """A domain verified (sso.signals.domain_verified, in its transaction): each directory
+    user's email change that waits for an address in it is tried again (scim.idp.follow_email:
+    it goes through, or waits with its new reason)."""
+    pending = (DirectoryUser.objects.select_for_update(of=("self",)).select_related("user")
+               .filter(org=org, user__isnull=False, email_change_pending__iendswith="@" + domain).order_by("pk"))
+    for directory_user in pending:
+        idp.follow_email(org, directory_user, directory_user.email_change_pending)
+        directory_user.save(update_fields=["email_change_pending", "email_change_reason"])
+
+
 def directory_authenticate(*, secret: str, org_slug: str) -> DirectoryToken | None:
     """The active token `secret` if it belongs to the organization `org_slug` and its
     directory is enabled: one indexed lookup by SHA-256, then a constant-time compare."""

@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
 from accounts.models import User, normalize_email
@@ -55,7 +56,7 @@ from .models import (
 )
 from .selectors import awaits_sso_removal, domain_verified_by, members_awaiting_removal, tied_to_org
 from .policy import directory_sync_enabled, jit_admission_refusal
-from .signals import role_management_enabled, sso_disabled, sso_member_joined
+from .signals import domain_verified, role_management_enabled, sso_disabled, sso_member_joined
 
 IDP_LABEL = "identity provider"
 PENDING_LINK_TTL = timedelta(hours=24)
@@ -1084,7 +1085,33 @@ def domain_verify(*, org: Organization, actor: User | None, domain_id, resolver=
     except IntegrityError:  # verified by another organization in the meantime
         raise Conflict(f"{record.domain} is already verified by another organization.", code="domain_taken") from None
     audit_record(org=org, actor=actor, event=SSOEvents.DOMAIN_VERIFIED, target=record)
+    email_changes_into_domain(org=org, domain=record.domain)
+    domain_verified.send(sender=SSOConnection, org=org, domain=record.domain)
     return record
+
+
+def email_changes_into_domain(*, org: Organization, domain: str) -> int:
+    """The addresses this organization's IdP sent at its members' last sign-ins that were
+    refused because their domain was not verified (sso.profile_updated with
+    `email_change_refused`) go through now that it is, as at a sign-in (_email_change:
+    never onto an address another account holds; audited). Returns how many moved."""
+    connection = SSOConnection.objects.filter(org=org).first()
+    if connection is None:
+        return 0
+    sent = KeyTextTransform(0, KeyTransform(connection.email_attribute[:KEPT_TEXT_MAX], "idp_attributes"))
+    waiting = (SSOIdentity.objects.filter(org=org).select_related("user").annotate(sent=sent)
+               .filter(sent__iendswith="@" + domain).exclude(sent__iexact=F("user__email")).order_by("pk"))
+    moved = 0
+    for identity in waiting:
+        address = normalize_email(identity.sent)
+        if address.rsplit("@", 1)[-1].lower() != domain:
+            continue
+        user, previous = identity.user, identity.user.email
+        if _email_change(user, address):
+            moved += 1
+            audit_record(org=org, actor=None, actor_label="domain verification", event=SSOEvents.PROFILE_UPDATED,
+                         target=user, target_label=address, old={"email": previous}, new={"email": address})
+    return moved
 
 
 @transaction.atomic

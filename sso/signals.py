@@ -12,6 +12,10 @@ user=user, membership=membership)`; Directory Sync ties it to its directory user
 "Manage roles through identity provider" (DS4) is turned on: `send(sender=SSOConnection,
 org=org, actor=actor)`; Directory Sync applies the role each directory user last sent.
 
+`domain_verified` is sent INSIDE the `domain_verify` transaction once the organization
+verified a domain: `send(sender=SSOConnection, org=org, domain=domain)`; Directory Sync
+retries the email changes that waited for it.
+
 Rule ids: docs/rules.md.
 """
 import django.dispatch
@@ -19,3 +23,4 @@ import django.dispatch
 sso_disabled = django.dispatch.Signal()
 sso_member_joined = django.dispatch.Signal()
 role_management_enabled = django.dispatch.Signal()
+domain_verified = django.dispatch.Signal()

@@ -104,3 +104,22 @@ def test_email_change_to_an_address_another_account_holds_is_no_takeover(scim, o
     member.user.refresh_from_db()
     assert member.user.email == "max@acme.test" and member.user.first_name == "Max"
     assert member.user.email in admin_client.get(PAGE).content.decode()
+
+
+def test_a_waiting_email_change_goes_through_when_its_domain_is_verified(scim, org, admin_user):
+    from sso.services import domain_add, domain_verify
+
+    user_id = provision(scim, "wait@acme.test")
+    other_id = provision(scim, "other@acme.test")
+    scim.patch(f"Users/{user_id}", patch_body({"op": "replace", "path": "userName", "value": "wait@newco.test"}))
+    scim.patch(f"Users/{other_id}", patch_body({"op": "replace", "path": "userName", "value": "taken@newco.test"}))
+    User.objects.create_user("taken@newco.test", None)
+    record = domain_add(org=org, actor=admin_user, domain="newco.test")
+    domain_verify(org=org, actor=admin_user, domain_id=record.pk, resolver=lambda d: [record.txt_record])
+    waited = DirectoryUser.objects.select_related("user").get(pk=user_id)
+    assert waited.user.email == "wait@newco.test" and waited.email_change_pending == ""
+    assert AuditEvent.objects.filter(org=org, event="directory.email_change_resolved").count() == 1
+    # The other address is held by another account: it waits still, now for that reason.
+    other = DirectoryUser.objects.select_related("user").get(pk=other_id)
+    assert other.user.email == "other@acme.test"
+    assert (other.email_change_pending, other.email_change_reason) == ("taken@newco.test", EMAIL_HELD_BY_ANOTHER_ACCOUNT)

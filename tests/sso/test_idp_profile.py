@@ -99,6 +99,28 @@ def test_email_outside_a_verified_domain_is_refused_and_recorded_once(org, enabl
     assert (linked.first_name, linked.email) == ("Maxi", "max@acme.test")
 
 
+@pytest.mark.parametrize("held", [False, True])
+def test_a_refused_email_is_tried_again_when_the_domain_is_verified(org, admin_user, enabled, linked, held):
+    from sso.services import domain_add, domain_verify
+
+    sign_in(org, "max@newco.test")
+    linked.refresh_from_db()
+    assert linked.email == "max@acme.test"
+    other = make_user("max@newco.test") if held else None
+    record = domain_add(org=org, actor=admin_user, domain="newco.test")
+    domain_verify(org=org, actor=admin_user, domain_id=record.pk, resolver=lambda d: [record.txt_record])
+    linked.refresh_from_db()
+    if held:  # never a takeover, then either
+        assert linked.email == "max@acme.test" and User.objects.get(pk=other.pk).email == "max@newco.test"
+        assert profile_events(org)[-1].new["reason"] == "domain_not_verified"
+        return
+    assert linked.email == "max@newco.test" and linked.email_verified_at is not None
+    event = profile_events(org)[-1]
+    assert (event.old, event.new, event.actor_label) == ({"email": "max@acme.test"}, {"email": "max@newco.test"},
+                                                          "domain verification")
+    assert sign_in(org, "max@newco.test").user == linked
+
+
 def test_email_held_by_another_account_is_never_taken(org, linked):
     verify_domain_now(org, "acme.test")
     other = make_user("taken@acme.test", first_name="Tak", last_name="En")
