@@ -1,10 +1,20 @@
 """Password sign-in by email, and the backend IdP sign-ins are recorded with. Rule ids: docs/rules.md."""
 from django.contrib.auth.backends import ModelBackend
 
+from . import fastpath
 from .models import normalize_email
 
 
-class EmailBackend(ModelBackend):
+class _AccountLookup(ModelBackend):
+    """The account of every signed-in request, read by accounts.fastpath (ModelBackend's
+    own lookup is its twin)."""
+
+    def get_user(self, user_id):
+        user = fastpath.user_by_pk(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+
+class EmailBackend(_AccountLookup):
     """Password sign-in by email, case-insensitively.
 
     Other apps may refuse a password sign-in for an account (an SSO-only
@@ -18,7 +28,7 @@ class EmailBackend(ModelBackend):
         return super().authenticate(request, username=username, password=password, **kwargs)
 
 
-class IdentityProviderBackend(ModelBackend):
+class IdentityProviderBackend(_AccountLookup):
     """The backend recorded in sessions that an identity provider started (the SAML
     ACS validated the response and calls `login` with it). It never authenticates a
     password; keeping it apart lets password-only machinery (django-axes' attempt

@@ -5,8 +5,9 @@ in its own transaction when login() makes the key, and an UPDATE in another when
 response is sent: seven round trips and three ORM statements on every SAML sign-in.
 Here the key is only reserved when login() makes it; the response's save writes the
 row with one INSERT, whose primary key settles a (practically impossible) collision:
-a new key is drawn and the INSERT retried. Loading, updating, deleting, expiry and
-`clearsessions` are Django's own.
+a new key is drawn and the INSERT retried. Loading reads the row through
+accounts.fastpath.session_row (Django's own lookup is its twin); updating, deleting,
+expiry and `clearsessions` are Django's own.
 """
 import base64
 import secrets
@@ -17,10 +18,18 @@ from django.db import IntegrityError, connection, transaction
 
 from config import sql
 
+from . import fastpath
+
 
 class SessionStore(db.SessionStore):
     _unwritten = False
     _companions: tuple = ()
+
+    def _get_session_from_db(self):
+        row = fastpath.session_row(self.session_key)
+        if row is None:
+            self._session_key = None  # as Django's own lookup leaves a key that found nothing
+        return row
 
     def write_with_new_session(self, rows) -> None:
         """Have `rows(session_key)` — writes that name this session (a list of (sql, params))

@@ -14,6 +14,10 @@ class Hooks:
             self._checks.append(check)
         return check
 
+    def registered(self) -> tuple:
+        """The checks, in order: what a cache of their combined effect is keyed by."""
+        return tuple(self._checks)
+
     def first(self, *args):
         """The first truthy answer of the checks (a refusal message), or None."""
         for check in self._checks:

@@ -34,6 +34,10 @@ def invitation_block_reason(org) -> str | None:
     return _invitation_blocks.first(org)
 
 
+def access_blocks_registered() -> tuple:
+    return _access_blocks.registered()
+
+
 def memberships_without_access():
     """A Q over Membership matching those the registered access blocks refuse, or None."""
     query = None
