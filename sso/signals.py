@@ -12,6 +12,10 @@ user=user, membership=membership)`; Directory Sync ties it to its directory user
 "Manage roles through identity provider" (DS4) is turned on: `send(sender=SSOConnection,
 org=org, actor=actor)`; Directory Sync applies the role each directory user last sent.
 
+`connection_tested` is sent after a test of the connection (issue 7) reached the ACS, with
+what it found: `send(sender=SSOConnection, org=org, tester=sso.views.Tester, result=dict)`;
+a setup link keeps its last result for its page (setuplinks.receivers).
+
 Rule ids: docs/rules.md.
 """
 import django.dispatch
@@ -19,3 +23,4 @@ import django.dispatch
 sso_disabled = django.dispatch.Signal()
 sso_member_joined = django.dispatch.Signal()
 role_management_enabled = django.dispatch.Signal()
+connection_tested = django.dispatch.Signal()
