@@ -7,7 +7,8 @@ caller's role (api.permissions).
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView
 
-from .endpoints import account, audit, credentials, directory_sync, group_rules, invitations, members, sso, teams
+from .endpoints import (account, audit, credentials, directory_sync, group_rules, invitations, members, setup_links, sso,
+                        teams)
 from .views import not_found
 
 app_name = "api"
@@ -67,6 +68,8 @@ urlpatterns = [
     org_path("/directory-sync/disable", directory_sync.DirectorySyncDisableView.as_view(), "directory-sync-disable"),
     org_path("/directory-sync/rotate-token", directory_sync.DirectorySyncRotateTokenView.as_view(),
              "directory-sync-rotate-token"),
+    org_path("/setup-links", setup_links.SetupLinkListView.as_view(), "setup-links"),
+    org_path("/setup-links/<int:link_id>", setup_links.SetupLinkDetailView.as_view(), "setup-link"),
 ]
 
 # Keep last: unmatched API URLs answer a JSON 404 instead of the site's HTML page.

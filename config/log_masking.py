@@ -1,5 +1,6 @@
 """Secrets out of the logs. Some links carry their secret in the URL path (an invitation,
-an SSO link confirmation, a password reset, an account claim, an email verification):
+an SSO link confirmation, a password reset, an account claim, an email verification, a
+setup link):
 the access log prints the path, the Referer of the page's next request, and a redirect's
 Location, and Django logs the path of a refused request. Each of those goes through
 mask_secrets(), which keeps the route and replaces the secret segments with "…".
@@ -21,6 +22,10 @@ _SECRET_PATHS = re.compile(
     r"|accounts/verify-email)/)"
     r"(?P<secret>(?:%2[fF]|[^/?#\s\"'])+(?:/(?:%2[fF]|[^/?#\s\"'])+)*)"
 )
+# A setup link (/setup/<secret>/…): its first segment is the secret, the rest its page's route.
+_SECRET_FIRST_SEGMENT = re.compile(
+    r"(?P<prefix>(?:^|[\s\"']|[a-z]+://[^/\s\"']+)/setup/)(?P<secret>(?:%2[fF]|[^/?#\s\"'])+)"
+)
 # Request and response headers that are secrets themselves, should a log format name them.
 _SECRET_ATOMS = {"{authorization}i", "{cookie}i", "{set-cookie}o", "{http_authorization}e", "{http_cookie}e",
                  "{proxy-authorization}i"}
@@ -29,6 +34,7 @@ _SECRET_ATOMS = {"{authorization}i", "{cookie}i", "{set-cookie}o", "{http_author
 def mask_secrets(text: str) -> str:
     if not text or "/" not in text:
         return text
+    text = _SECRET_FIRST_SEGMENT.sub(lambda m: m.group("prefix") + MASK, text)
     return _SECRET_PATHS.sub(lambda m: m.group("prefix") + "/".join(MASK for _ in m.group("secret").split("/")),
                              text)
 

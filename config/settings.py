@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "api",
     "sso",
     "scim",
+    "setuplinks",
     "demo",
 ]
 
@@ -260,6 +261,11 @@ SSO_REJECTIONS_WINDOW_SECONDS = env.int("SSO_REJECTIONS_WINDOW_SECONDS", default
 OUTBOUND_FETCHES_PER_ORG = env.int("OUTBOUND_FETCHES_PER_ORG", default=10)
 OUTBOUND_FETCH_WINDOW_SECONDS = env.int("OUTBOUND_FETCH_WINDOW_SECONDS", default=600)
 
+# Setup links (setuplinks.limits): requests to a link's pages one client address may make per
+# window, counted before the secret is looked up; past it 429 with Retry-After.
+SETUP_LINK_REQUESTS_PER_CLIENT = env.int("SETUP_LINK_REQUESTS_PER_CLIENT", default=60)
+SETUP_LINK_WINDOW_SECONDS = env.int("SETUP_LINK_WINDOW_SECONDS", default=60)
+
 # The built-in SAML test identity provider (/sso/test-idp/), for `demo` and development only.
 SAML_TEST_IDP = env.bool("SAML_TEST_IDP", default=False)
 PAGE_SIZE = 50
@@ -303,6 +309,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "orgs.models.Membership.Role",
         "GroupRuleRoleEnum": "sso.models.GroupRule.Role",
+        "SetupLinkStateEnum": "setuplinks.models.SetupLink.State",
     },
 }
 

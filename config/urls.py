@@ -24,8 +24,11 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include("api.urls")),
     path("sso/", include("sso.urls")),
+    path("orgs/<slug:org_slug>/settings/authentication/setup-links/", include("setuplinks.dashboard_urls")),
     path("orgs/<slug:org_slug>/settings/authentication/", include("sso.dashboard_urls")),
     path("scim/v2/<slug:org_slug>/", include("scim.urls")),
+    # A setup link's pages: the secret in the URL says which organization (issue 14).
+    path("setup/", include("setuplinks.urls")),
     path("orgs/<slug:org_slug>/settings/directory-sync/", include("scim.dashboard_urls")),
     path("", include("orgs.urls")),
 ]

@@ -69,9 +69,9 @@ def _sso_enabled(org: Organization) -> bool:
     return bool(sso_is_enabled(org))
 
 
-def _audit(org, event, *, actor=None, target=None, target_label="", old=None, new=None):
+def _audit(org, event, *, actor=None, target=None, target_label="", old=None, new=None, actor_label=None):
     return audit_record(org=org, actor=actor, event=event, target=target, target_label=target_label, old=old,
-                        new=new, actor_label=None if actor is not None else DIRECTORY)
+                        new=new, actor_label=actor_label or (None if actor is not None else DIRECTORY))
 
 
 def _locked_directory(org: Organization) -> Directory:
@@ -79,7 +79,7 @@ def _locked_directory(org: Organization) -> Directory:
     return Directory.objects.select_for_update().get(org=org)
 
 
-def _new_token(org: Organization, actor) -> str:
+def _new_token(org: Organization, actor: User | None) -> str:
     secret = new_secret("ghscim")
     DirectoryToken.objects.create(org=org, token_hash=hash_secret(secret), prefix=secret[:12], created_by=actor)
     return secret
@@ -89,9 +89,11 @@ def _new_token(org: Organization, actor) -> str:
 
 
 @transaction.atomic
-def directory_enable(*, org: Organization, actor: User | None) -> tuple[Directory, str]:
+def directory_enable(*, org: Organization, actor: User | None,
+                     actor_label: str | None = None) -> tuple[Directory, str]:
     """DS1, DS2, DS5: needs SSO enabled; clears every existing team; returns the
-    bearer token, shown once."""
+    bearer token, shown once. `actor_label` names an actor that is no account (a setup
+    link, actor None) in every audit event it writes."""
     directory = _locked_directory(org)
     if directory.enabled:
         raise Conflict("Directory Sync is already enabled; rotate the token to get a new one.",
@@ -100,14 +102,15 @@ def directory_enable(*, org: Organization, actor: User | None) -> tuple[Director
         raise NotAllowed("Enable SSO before Directory Sync.", code="sso_not_enabled")
     teams = list(Team.objects.filter(org=org).order_by("pk"))
     for team in teams:
-        team_delete(org=org, team=team, actor=actor, by_directory=True, reason="directory_sync_enabled")
+        team_delete(org=org, team=team, actor=actor, by_directory=True, reason="directory_sync_enabled",
+                    actor_label=actor_label)
     DirectoryToken.objects.filter(org=org, revoked_at__isnull=True).update(revoked_at=timezone.now())
     secret = _new_token(org, actor)
     directory.enabled = True
     directory.enabled_at = timezone.now()
     directory.save(update_fields=["enabled", "enabled_at", "updated_at"])
     _audit(org, DirectoryEvents.ENABLED, actor=actor, target=directory, target_label="Directory Sync",
-           new={"teams_cleared": len(teams)})
+           new={"teams_cleared": len(teams)}, actor_label=actor_label)
     return directory, secret
 
 

@@ -38,7 +38,8 @@ class Allowance:
     note: dict | None = None  # past a limit, once a window: what services.record_rejections_suppressed writes
 
 
-def _client(request) -> str:
+def client_key(request) -> str:
+    """The client address rate limits count by: an IPv6 client by its /64, which one host usually holds whole."""
     address = client_ip(request)
     try:
         ip = ipaddress.ip_address(address or "")
@@ -73,7 +74,7 @@ def _process_allowance(org) -> Allowance:
 def _shared_allowance(request, org) -> Allowance:
     window = settings.SSO_REJECTIONS_WINDOW_SECONDS
     scope, limit = "client", settings.SSO_REJECTIONS_PER_CLIENT
-    usage = _usage(request, scope, f"{org.pk}:{_client(request)}", limit, window)
+    usage = _usage(request, scope, f"{org.pk}:{client_key(request)}", limit, window)
     if usage is not None and not usage["should_limit"]:
         # A client past its own limit does not use up the organization's.
         scope, limit = "organization", settings.SSO_REJECTIONS_PER_ORG

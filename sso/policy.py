@@ -153,3 +153,15 @@ def directory_member_groups(org, membership_ids) -> dict | None:
         merged.update(answer)
     return merged
 
+
+
+# A test of the connection started through a setup link (the setuplinks app, above sso): a
+# check takes (org, link id) and answers the label the audit log names the link by while the
+# link is live (unexpired, unrevoked, the plan still with SSO), else None: the ACS then shows
+# nothing to that browser.
+_setup_link_testers = Hooks()
+register_setup_link_tester = _setup_link_testers.register
+
+
+def setup_link_tester(org, link_id) -> str | None:
+    return _setup_link_testers.first(org, link_id)

@@ -175,6 +175,15 @@ def sls_url(org_slug: str) -> str:
     return f"{django_settings.BASE_URL}/sso/{org_slug}/sls/"
 
 
+def sp_values(org_slug: str) -> dict:
+    """What an IdP administrator pastes into the IdP (§3), as Settings › Authentication and a
+    setup link's page show them: the SP entity ID (also the metadata URL), the ACS URL, the
+    sign-in URL and the single logout URL."""
+    return {"sp_entity_id": sp_entity_id(org_slug), "acs_url": acs_url(org_slug),
+            "metadata_url": sp_entity_id(org_slug), "login_url": f"{django_settings.BASE_URL}/sso/{org_slug}/login/",
+            "sls_url": sls_url(org_slug)}
+
+
 def _strip_pem(pem: str) -> str:
     return "".join(
         line.strip() for line in pem.strip().splitlines() if line.strip() and not line.startswith("-----")

@@ -162,10 +162,12 @@ def sso_configure(*, org: Organization, actor: User | None, idp_entity_id: str |
                   certificates: list[str] | None = None, attribute_preset: str | None = None,
                   email_attribute: str | None = None, first_name_attribute: str | None = None,
                   last_name_attribute: str | None = None, allow_idp_initiated: bool | None = None,
-                  session_lifetime: timedelta | None = None, subject_attribute: str | None = None) -> SSOConnection:
+                  session_lifetime: timedelta | None = None, subject_attribute: str | None = None,
+                  actor_label: str | None = None) -> SSOConnection:
     """Create or change the IdP configuration. Arguments left None stay as they are;
     `certificates` replaces the set (one or two, for rotation); `session_lifetime` is
-    how long a session this IdP made reaches the organization (E13)."""
+    how long a session this IdP made reaches the organization (E13). `actor_label` names
+    an actor that is no account (a setup link: actor None), as in audit_record."""
     org = Organization.objects.select_for_update().get(pk=org.pk)
     connection = SSOConnection.objects.select_for_update().filter(org=org).first()
     creating = connection is None
@@ -227,7 +229,8 @@ def sso_configure(*, org: Organization, actor: User | None, idp_entity_id: str |
                 existing.add(cert["sha256_fingerprint"])
     new = _connection_snapshot(connection)
     if new != old:
-        audit_record(org=org, actor=actor, event=SSOEvents.CONFIGURED, target=connection, old=old, new=new)
+        audit_record(org=org, actor=actor, event=SSOEvents.CONFIGURED, target=connection, old=old, new=new,
+                     actor_label=actor_label)
     return connection
 
 
@@ -333,7 +336,8 @@ def sso_set_role_management(*, org: Organization, actor: User | None, value: boo
 
 
 @transaction.atomic
-def sso_certificate_add(*, org: Organization, actor: User | None, pem: str) -> SSOCertificate:
+def sso_certificate_add(*, org: Organization, actor: User | None, pem: str,
+                        actor_label: str | None = None) -> SSOCertificate:
     """Add the IdP's next signing certificate (rotation): at most two at once."""
     connection = _locked_connection(org)
     cert = parse_certificate(pem)
@@ -346,12 +350,14 @@ def sso_certificate_add(*, org: Organization, actor: User | None, pem: str) -> S
         raise Conflict("Two certificates are already active; remove the old one first.", code="too_many_certificates")
     created = SSOCertificate.objects.create(org=org, connection=connection, **cert)
     audit_record(org=org, actor=actor, event=SSOEvents.CERTIFICATE_ADDED, target=connection,
-                 new={"fingerprint": created.sha256_fingerprint, "not_after": created.not_after.isoformat()})
+                 new={"fingerprint": created.sha256_fingerprint, "not_after": created.not_after.isoformat()},
+                 actor_label=actor_label)
     return created
 
 
 @transaction.atomic
-def sso_certificate_remove(*, org: Organization, actor: User | None, certificate_id) -> bool:
+def sso_certificate_remove(*, org: Organization, actor: User | None, certificate_id,
+                           actor_label: str | None = None) -> bool:
     connection = _locked_connection(org)
     cert = SSOCertificate.objects.filter(org=org, connection=connection, pk=certificate_id).first()
     if cert is None:
@@ -360,7 +366,7 @@ def sso_certificate_remove(*, org: Organization, actor: User | None, certificate
         raise Conflict("The last signing certificate cannot be removed; add the new one first.",
                        code="last_certificate")
     audit_record(org=org, actor=actor, event=SSOEvents.CERTIFICATE_REMOVED, target=connection,
-                 old={"fingerprint": cert.sha256_fingerprint})
+                 old={"fingerprint": cert.sha256_fingerprint}, actor_label=actor_label)
     cert.delete()
     return True
 
@@ -1054,18 +1060,19 @@ def _clean_domain(domain: str) -> str:
 
 
 @transaction.atomic
-def domain_add(*, org: Organization, actor: User | None, domain: str) -> VerifiedDomain:
+def domain_add(*, org: Organization, actor: User | None, domain: str, actor_label: str | None = None) -> VerifiedDomain:
     domain = _clean_domain(domain)
     existing = VerifiedDomain.objects.filter(org=org, domain=domain).first()
     if existing is not None:
         return existing
     record = VerifiedDomain.objects.create(org=org, domain=domain, txt_token=secrets.token_hex(16))
-    audit_record(org=org, actor=actor, event=SSOEvents.DOMAIN_ADDED, target=record)
+    audit_record(org=org, actor=actor, event=SSOEvents.DOMAIN_ADDED, target=record, actor_label=actor_label)
     return record
 
 
 @transaction.atomic
-def domain_verify(*, org: Organization, actor: User | None, domain_id, resolver=None) -> VerifiedDomain:
+def domain_verify(*, org: Organization, actor: User | None, domain_id, resolver=None,
+                  actor_label: str | None = None) -> VerifiedDomain:
     record = VerifiedDomain.objects.select_for_update().filter(org=org, pk=domain_id).first()
     if record is None:
         raise NotFound("No such domain.")
@@ -1084,7 +1091,7 @@ def domain_verify(*, org: Organization, actor: User | None, domain_id, resolver=
             record.save(update_fields=["verified_at", "updated_at"])
     except IntegrityError:  # verified by another organization in the meantime
         raise Conflict(f"{record.domain} is already verified by another organization.", code="domain_taken") from None
-    audit_record(org=org, actor=actor, event=SSOEvents.DOMAIN_VERIFIED, target=record)
+    audit_record(org=org, actor=actor, event=SSOEvents.DOMAIN_VERIFIED, target=record, actor_label=actor_label)
     email_changes_into_domain(org=org, domain=record.domain)
     domain_verified.send(sender=SSOConnection, org=org, domain=record.domain)
     return record
@@ -1124,12 +1131,14 @@ def domain_remove(*, org: Organization, actor: User | None, domain_id) -> bool:
     return True
 
 
-def record_test_login(*, org: Organization, tester: User | None, name_id: str, attribute_names: list[str]) -> None:
-    """An administrator's test login arrived and validated (issue item 7); nothing else
-    changes. The actor is whoever started it (the IdP when they are gone)."""
+def record_test_login(*, org: Organization, tester: User | None, name_id: str, attribute_names: list[str],
+                      actor_label: str | None = None) -> None:
+    """A test login arrived and validated (issue item 7); nothing else changes. The actor is
+    whoever started it: an administrator, a setup link (`actor_label`, tester None), or
+    the IdP when the administrator is gone."""
     with transaction.atomic():
-        audit_record(org=org, actor=tester, actor_label=None if tester else IDP_LABEL, event=SSOEvents.TEST_LOGIN,
-                     new={"name_id": name_id, "attributes": attribute_names})
+        audit_record(org=org, actor=tester, actor_label=actor_label or (None if tester else IDP_LABEL),
+                     event=SSOEvents.TEST_LOGIN, new={"name_id": name_id, "attributes": attribute_names})
 
 
 REJECTION_TEXT_MAX = 200

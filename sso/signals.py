@@ -16,6 +16,10 @@ org=org, actor=actor)`; Directory Sync applies the role each directory user last
 verified a domain: `send(sender=SSOConnection, org=org, domain=domain)`; Directory Sync
 retries the email changes that waited for it.
 
+`connection_tested` is sent after a test of the connection (issue 7) reached the ACS, with
+what it found: `send(sender=SSOConnection, org=org, tester=sso.views.Tester, result=dict)`;
+a setup link keeps its last result for its page (setuplinks.receivers).
+
 Rule ids: docs/rules.md.
 """
 import django.dispatch
@@ -24,3 +28,4 @@ sso_disabled = django.dispatch.Signal()
 sso_member_joined = django.dispatch.Signal()
 role_management_enabled = django.dispatch.Signal()
 domain_verified = django.dispatch.Signal()
+connection_tested = django.dispatch.Signal()

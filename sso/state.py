@@ -84,16 +84,20 @@ def new_relay_state() -> str:
 
 
 def state_create(*, org_slug: str, request_id: str, next_url: str, purpose: Purpose = Purpose.LOGIN,
-                 browser_secret: str, started_by: int | None = None, relay_state: str | None = None) -> str:
+                 browser_secret: str, started_by: int | None = None, started_by_link: int | None = None,
+                 relay_state: str | None = None) -> str:
     """Store a login's (or a logout's) state; returns the RelayState value to send to the IdP.
     `started_by`: the administrator who started a test login (the IdP's POST carries
-    no session cookie, so the ACS learns who tests from here). `relay_state`: one drawn
-    with new_relay_state beforehand, when the message that carries it is signed."""
+    no session cookie, so the ACS learns who tests from here); `started_by_link`: the
+    setup link's id, when a test was started through one (sso.policy.setup_link_tester).
+    `relay_state`: one drawn with new_relay_state beforehand, when the message that
+    carries it is signed."""
     relay_state = relay_state or new_relay_state()
     _cache(
         "set", _STATE_PREFIX + _hash(relay_state),
         {"org": org_slug, "request_id": request_id, "next": next_url, "purpose": Purpose(purpose).value,
-         "browser": _hash(browser_secret), "started_by": started_by},
+         "browser": _hash(browser_secret), "started_by": started_by,
+         "started_by_link": started_by_link},
         timeout=STATE_TTL_SECONDS,
     )
     return relay_state

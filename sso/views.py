@@ -4,6 +4,7 @@ confirmation. Thin: validation in sso.saml, state changes in sso.services.
 Rule ids: docs/rules.md."""
 import logging
 import secrets
+from dataclasses import dataclass
 
 from django.contrib.auth import login
 from django.core.exceptions import RequestDataTooBig
@@ -20,6 +21,9 @@ from orgs.selectors import admin_get, member_by_email
 
 from . import limits, saml, selectors, services, sessions, state
 from .identity import UnknownRole
+from .models import SSOConnection
+from .policy import setup_link_tester
+from .signals import connection_tested
 
 log = logging.getLogger(__name__)
 BACKEND = "accounts.backends.IdentityProviderBackend"
@@ -28,6 +32,16 @@ GENERIC_FAILURE = "We could not sign you in with single sign-on."
 WHAT_TO_DO = ("Start again from your organization's sign-in page. If it keeps failing, tell your "
               "organization's administrator the time it happened: the exact reason is in the organization's "
               "audit log.")
+
+
+@dataclass(frozen=True)
+class Tester:
+    """Who started a test of the connection: an administrator of the organization (`user`),
+    or a setup link (`setup_link_id`; no account, the audit log names it by `label`)."""
+
+    label: str
+    user: object = None
+    setup_link_id: int | None = None
 
 
 def _error(request, *, status: int, title: str = GENERIC_FAILURE, detail: str = WHAT_TO_DO, org=None):
@@ -63,11 +77,11 @@ def _reject(request, org, connection, code: str, reason: str, *, status: int = 4
                 return response
         return _error(request, status=status, org=org)
     services.record_rejection(org=org, code=code, reason=reason,
-                              extra={"purpose": state.Purpose.TEST, "tested_by": tester.email})
+                              extra={"purpose": state.Purpose.TEST, "tested_by": tester.label})
+    failure = {"code": code, "reason": reason, "hints": _failure_hints(org, connection, code)}
+    connection_tested.send(sender=SSOConnection, org=org, tester=tester, result={"ok": False, **failure})
     return render(request, "sso/test_result.html", {
-        "org": org, "connection": connection, "failure": {
-            "code": code, "reason": reason, "hints": _failure_hints(org, connection, code),
-        },
+        "org": org, "connection": connection, "failure": failure, "setup_link": tester.setup_link_id is not None,
     }, status=status)
 
 
@@ -113,13 +127,19 @@ def _failure_hints(org, connection, code: str) -> list[str]:
             "the Response, signed with RSA-SHA256 and exclusive canonicalization."]
 
 
-def _test_administrator(org, flow: dict | None):
-    """For a test login's state: the administrator of `org` who started it, or None
-    (not a test, or removed, demoted or deactivated since)."""
-    if flow is None or flow["purpose"] != state.Purpose.TEST or not flow.get("started_by"):
+def _tester(org, flow: dict | None) -> Tester | None:
+    """For a test login's state: who started it — the administrator of `org`, or a setup link
+    of `org` still live — or None (not a test; the administrator removed, demoted or
+    deactivated since; the link expired or revoked)."""
+    if flow is None or flow["purpose"] != state.Purpose.TEST:
+        return None
+    if flow.get("started_by_link"):
+        label = setup_link_tester(org, flow["started_by_link"])
+        return Tester(label=label, setup_link_id=flow["started_by_link"]) if label else None
+    if not flow.get("started_by"):
         return None
     membership = admin_get(org=org, user_id=flow["started_by"])
-    return membership.user if membership else None
+    return Tester(label=membership.user.email, user=membership.user) if membership else None
 
 
 @require_http_methods(["GET", "POST"])
@@ -148,9 +168,10 @@ def sso_start(request):
                   status=404 if error else 200)
 
 
-def start_flow(request, org, connection, *, next_url: str, purpose: state.Purpose):
-    """Send the browser to the IdP with an AuthnRequest: a sign-in, or an administrator's
-    test login (purpose "test", started by sso.dashboard.test_connection, admin-only)."""
+def start_flow(request, org, connection, *, next_url: str, purpose: state.Purpose, setup_link_id: int | None = None):
+    """Send the browser to the IdP with an AuthnRequest: a sign-in, or a test login (purpose
+    "test"): an administrator's (sso.dashboard.test_connection, admin-only), or one started
+    through the setup link `setup_link_id` (setuplinks.views)."""
     certificates = services.connection_certificates(connection)
     browser_secret = request.COOKIES.get(state.STATE_COOKIE) or state.new_browser_secret()
     # The AuthnRequest ID is known only after onelogin builds it; the RelayState is
@@ -159,7 +180,8 @@ def start_flow(request, org, connection, *, next_url: str, purpose: state.Purpos
     url, request_id = saml.authn_request_url(connection, certificates, placeholder)
     relay_state = state.state_create(org_slug=org.slug, request_id=request_id, next_url=next_url,
                                      purpose=purpose, browser_secret=browser_secret,
-                                     started_by=request.user.pk if purpose == state.Purpose.TEST else None)
+                                     started_by=request.user.pk if purpose == state.Purpose.TEST and not setup_link_id
+                                     else None, started_by_link=setup_link_id)
     url = url.replace(f"RelayState={placeholder}", f"RelayState={relay_state}")
     response = HttpResponseRedirect(url)
     state.set_state_cookie(response, browser_secret)
@@ -201,7 +223,10 @@ def acs(request, org_slug):
     # its login too, and a test login's failure is then shown to its administrator.
     flow = state.state_consume(relay_state, org_slug=org.slug,
                                browser_secret=request.COOKIES.get(state.STATE_COOKIE)) if relay_state else None
-    tester = _test_administrator(org, flow)
+    tester = _tester(org, flow)
+    if tester is None and flow is not None and flow.get("started_by_link"):
+        # A setup link's test whose link expired or was revoked meanwhile: its reach ended.
+        return _error(request, status=404)
     try:
         posted = saml.prevalidate(encoded)
     except saml.SAMLRejected as exc:
@@ -270,22 +295,29 @@ def _test_result(request, org, connection, assertion, *, tester=None):
                          "NameID is not an email address. Change the attribute mapping or the IdP's claims.")
     # Only this organization's own members are looked into: whether any other address has an
     # account, or an SSO link elsewhere, is not this organization's to learn (its IdP can name
-    # any address), so "no account" and "not a member" read the same.
-    membership = member_by_email(org=org, email=profile["email"]) if profile["email"] else None
+    # any address), so "no account" and "not a member" read the same. A setup link sees none
+    # of the organization's members: its IdP could name any address to ask.
+    by_link = tester is not None and tester.setup_link_id is not None
+    membership = member_by_email(org=org, email=profile["email"]) if profile["email"] and not by_link else None
     if membership is not None:
         user = membership.user
         identity = selectors.sso_identity_of(user)
         if identity is not None and identity.org_id != org.pk:
             diagnosis.append(f"{user.email} is linked to another organization's SSO; sign-in would be refused "
                              "if that organization enforces SSO.")
-    elif profile["email"]:
+    elif profile["email"] and not by_link:
         diagnosis.append(f"{profile['email']} is not a member of {org.name}; a real sign-in would add it just in "
                          "time if allowed.")
-    services.record_test_login(org=org, tester=tester, name_id=assertion.name_id,
-                               attribute_names=sorted(assertion.attributes))
+    services.record_test_login(org=org, tester=tester.user if tester else None, name_id=assertion.name_id,
+                               attribute_names=sorted(assertion.attributes),
+                               actor_label=tester.label if by_link else None)
+    if tester is not None:
+        connection_tested.send(sender=SSOConnection, org=org, tester=tester, result={
+            "ok": True, "name_id": assertion.name_id, "issuer": assertion.issuer, **profile,
+            "attributes": sorted(assertion.attributes), "diagnosis": diagnosis})
     return render(request, "sso/test_result.html", {
         "org": org, "assertion": assertion, "profile": profile, "diagnosis": diagnosis,
-        "connection": connection,
+        "connection": connection, "setup_link": by_link,
     })
 
 

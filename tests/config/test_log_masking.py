@@ -1,5 +1,6 @@
 """Access logs never carry a secret (issue 10 item 4): the paths whose segments are secrets
-(orgs/urls.py invitations, sso/urls.py link, accounts/urls.py reset, claim, verify-email)
+(orgs/urls.py invitations, sso/urls.py link, accounts/urls.py reset, claim, verify-email,
+setuplinks/urls.py)
 are masked in gunicorn's access log and in Django's request log."""
 import logging
 from datetime import timedelta
@@ -22,6 +23,12 @@ SECRET = "hN3kq_Zp8sXw2Lr-0aB9cD7eF6gH5iJ4kL3mN2oP1qR"
     ("/orgs/acme/settings/invitations/12/revoke/", "/orgs/acme/settings/invitations/12/revoke/"),
     ("/accounts/reset/done/", "/accounts/reset/…/"),
     ("/sso/acme/login/?next=/orgs/acme/", "/sso/acme/login/?next=/orgs/acme/"),
+    (f"/setup/ghsetup_{SECRET}/", "/setup/…/"),
+    (f"/setup/ghsetup_{SECRET}/idp/metadata/", "/setup/…/idp/metadata/"),
+    (f'"POST /setup/ghsetup_{SECRET}/test/ HTTP/1.1"', '"POST /setup/…/test/ HTTP/1.1"'),
+    (f"https://gatehouse.example.com/setup/ghsetup_{SECRET}/", "https://gatehouse.example.com/setup/…/"),
+    ("/orgs/acme/settings/authentication/setup-links/3/revoke/",
+     "/orgs/acme/settings/authentication/setup-links/3/revoke/"),
 ])
 def test_secret_segments_are_masked_and_other_paths_kept(path, masked):
     assert mask_secrets(path) == masked

@@ -227,10 +227,8 @@ def _assert_sso_only(org, user):
 # Every organization-scoped surface -----------------------------------------------------
 
 
-def _org_scoped_dashboard_urls() -> list[str]:
-    """Every dashboard URL pattern under an organization (not the API, not SCIM: bearer
-    credentials), with made-up values for its other parameters: the gate runs before the
-    view reads them."""
+def _routes() -> list[str]:
+    """Every URL pattern of the site, as its route."""
     found = []
 
     def walk(patterns, prefix):
@@ -238,10 +236,18 @@ def _org_scoped_dashboard_urls() -> list[str]:
             route = prefix + str(entry.pattern)
             if isinstance(entry, URLResolver):
                 walk(entry.url_patterns, route)
-            elif isinstance(entry, URLPattern) and "<slug:org_slug>" in route:
+            elif isinstance(entry, URLPattern):
                 found.append(route)
 
     walk(get_resolver().url_patterns, "/")
+    return found
+
+
+def _org_scoped_dashboard_urls() -> list[str]:
+    """Every dashboard URL pattern under an organization (not the API, not SCIM: bearer
+    credentials), with made-up values for its other parameters: the gate runs before the
+    view reads them."""
+    found = [route for route in _routes() if "<slug:org_slug>" in route]
     urls = []
     for route in found:
         if route.startswith(("/api/", "/scim/")) or route in PUBLIC_SAML_ROUTES:
@@ -262,6 +268,37 @@ DASHBOARD_URLS = _org_scoped_dashboard_urls()
 def test_the_dashboard_walk_finds_the_organization_pages():
     assert len(DASHBOARD_URLS) > 15
     assert MEMBERS in DASHBOARD_URLS and "/orgs/acme/settings/authentication/" in DASHBOARD_URLS
+
+
+# Issue 14: a setup link's pages reach one organization without its slug in the URL: the
+# secret says which. They are not member pages (no session opens or closes them), so the
+# walk above does not find them; this one does, and checks that only the secret opens them.
+SETUP_LINK_ROUTES = sorted(route for route in _routes() if route.startswith("/setup/"))
+
+
+def test_the_walk_finds_the_setup_link_pages_outside_any_organization():
+    assert "/setup/<str:secret>/" in SETUP_LINK_ROUTES and len(SETUP_LINK_ROUTES) >= 10
+    assert not any("org_slug" in route for route in SETUP_LINK_ROUTES)
+
+
+@pytest.mark.parametrize("route", SETUP_LINK_ROUTES)
+def test_a_setup_link_page_opens_by_its_secret_and_no_session_opens_it(route, org, sso_only_member, admin_user):
+    from setuplinks.services import setup_link_create
+
+    _, secret = setup_link_create(org=org, actor=admin_user, lifetime=timedelta(hours=1))
+    made_up = "ghsetup_" + "A" * 43
+    clients = (Client(), client_for(sso_only_member), sso_client_for(admin_user, org))
+    before = AuditEvent.objects.count()
+    for client in clients:
+        for secret_in_url in (made_up, "x"):
+            url = re.sub(r"<int:[^>]+>", "1", route.replace("<str:secret>", secret_in_url))
+            assert client.get(url).status_code in (404, 405), url
+            assert client.post(url, {"confirm": "yes", "domain": "acme.test"}).status_code in (404, 405), url
+    assert AuditEvent.objects.count() == before
+    if route == "/setup/<str:secret>/":
+        # The link's own page is not a member page: a session the organization refuses changes nothing.
+        for client in clients:
+            assert client.get(f"/setup/{secret}/").status_code == 200
 
 
 @pytest.fixture
