@@ -79,19 +79,33 @@ class CallerSerializer(serializers.Serializer):
     token = TokenSummarySerializer(allow_null=True, help_text="The service token, when the caller used one.")
 
 
+# The bodies of the hottest reads, made without the serializers, which stay their schema:
+# instantiating nested serializers deep-copies every declared field (about sixty copies for
+# `GET /api/v1/user`, more than the rest of the view; a page of 50 members spends a third
+# of its time there: bench/api_profile.py). tests/api/test_fast_representations.py holds
+# each equal to its serializer's output.
+
 _TIME = serializers.DateTimeField()
 
 
+def user_data(user) -> dict:
+    """UserSerializer(user).data"""
+    return {"id": user.pk, "email": user.email, "first_name": user.first_name, "last_name": user.last_name,
+            "display_name": user.display_name}
+
+
+def member_data(membership) -> dict:
+    """MemberSerializer(membership).data (its `team_names` attached)."""
+    return {"id": membership.pk, "user": user_data(membership.user), "role": membership.role,
+            "is_database_admin": membership.is_database_admin, "directory_managed": membership.directory_managed,
+            "teams": [str(name) for name in membership.team_names],
+            "created_at": _TIME.to_representation(membership.created_at)}
+
+
 def caller_data(*, user, organizations, token) -> dict:
-    """`CallerSerializer({...}).data`, made without the serializers: `GET /api/v1/user` is
-    the API's fixed cost, and instantiating the nested serializers (DRF deep-copies every
-    declared field, about sixty copies here) cost more than the rest of the view
-    (bench/api_profile.py). tests/api/test_caller_data.py holds the two equal; the
-    serializer stays the schema."""
+    """CallerSerializer({"user": …, "organizations": …, "token": …}).data"""
     return {
-        "user": None if user is None else {
-            "id": user.pk, "email": user.email, "first_name": user.first_name, "last_name": user.last_name,
-            "display_name": user.display_name},
+        "user": None if user is None else user_data(user),
         "organizations": [{
             "slug": org.slug, "name": org.name, "plan": org.plan, "sso_available": org.sso_available,
             "created_at": _TIME.to_representation(org.created_at), "role": org.role} for org in organizations],

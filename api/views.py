@@ -97,11 +97,15 @@ class APIBaseView(GenericAPIView):
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
-    def page(self, queryset: QuerySet, serializer_class, *, prepare=None) -> Response:
-        """One page of `queryset`; `prepare(rows)` may attach data to the page's rows in bulk."""
+    def page(self, queryset: QuerySet, serializer_class, *, prepare=None, represent=None) -> Response:
+        """One page of `queryset`; `prepare(rows)` may attach data to the page's rows in bulk;
+        `represent(row)`, when given, makes each row's body as `serializer_class` would (the
+        api.serializers functions that skip the serializers on the hottest reads)."""
         rows = self.paginate_queryset(queryset)
         if prepare is not None:
             prepare(rows)
+        if represent is not None:
+            return self.get_paginated_response([represent(row) for row in rows])
         return self.get_paginated_response(serializer_class(rows, many=True).data)
 
     @property

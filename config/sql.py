@@ -10,6 +10,7 @@ SQLite, JSON, …). Instances are made by `Model.from_db`, as the ORM makes them
 nothing here writes Django's private attributes.
 """
 import functools
+from dataclasses import dataclass
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
@@ -177,18 +178,60 @@ def insert(obj):
 _compiled: dict = {}
 
 
-def compiled(key, build, sentinel) -> tuple[str, list, int]:
-    """The SQL and parameters the ORM compiles for the queryset `build(sentinel)`, once per
-    database and `key` (which must change whenever the query's shape would), and where
-    `sentinel` — a value no real argument takes — sits among the parameters. A hot read
-    whose shape never changes then runs the ORM's own SQL with the real value put there:
-    nothing typed by hand, and none of the ORM's cost of building and compiling per call."""
+@dataclass(frozen=True)
+class Compiled:
+    """A queryset's SQL as the ORM compiled it: `params` with the sentinel at `index`, and
+    `layout`, where each model's columns start in a row and under which attribute it
+    hangs from its parent (select_related), for `instances`."""
+
+    sql: str
+    params: tuple
+    index: int
+    layout: tuple
+
+    def run(self, value) -> list:
+        """The rows with `value` in the sentinel's place, as the ORM would load them."""
+        params = list(self.params)
+        params[self.index] = value
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            return [self.instances(row) for row in cursor.fetchall()]
+
+    def instances(self, row):
+        made = {}
+        for path, model, start in self.layout:
+            obj = made[path] = instance(model, row, start)
+            parent = made.get(path[:-1]) if path else None
+            if parent is not None:
+                setattr(parent, path[-1], obj)  # the related object, as select_related leaves it
+        return made[()]
+
+
+def _layout(klass_info, path=()) -> list:
+    found = [(path, klass_info["model"], klass_info["select_fields"][0])]
+    for related in klass_info.get("related_klass_infos", ()):
+        found += _layout(related, (*path, related["field"].name))
+    return found
+
+
+def compiled(key, build, sentinel) -> Compiled:
+    """The SQL the ORM compiles for the queryset `build(sentinel)`, once per database and
+    `key` (which must change whenever the query's shape would), with where `sentinel` — a
+    value no real argument takes — sits among its parameters. A hot read whose shape never
+    changes then runs the ORM's own SQL with the real value there (`Compiled.run`): nothing
+    typed by hand, and none of the ORM's cost of building and compiling per call."""
     cache_key = (key, connection.vendor)
     found = _compiled.get(cache_key)
     if found is None:
-        query, params = build(sentinel).query.sql_with_params()
-        params = list(params)
+        compiler = build(sentinel).query.get_compiler(connection=connection)
+        query, params = compiler.as_sql()
+        params = tuple(params)
         if params.count(sentinel) != 1:
             raise ValueError(f"{key}: the sentinel must be one parameter of the query, found {params.count(sentinel)}")
-        found = _compiled[cache_key] = (query, params, params.index(sentinel))
+        for _, model, start in _layout(compiler.klass_info):
+            if [column.target for column, *_ in compiler.select[start:start + width(model)]] != list(
+                    model._meta.concrete_fields):
+                raise ValueError(f"{key}: {model.__name__}'s columns are not where `instance` reads them")
+        found = _compiled[cache_key] = Compiled(query, params, params.index(sentinel),
+                                                tuple(_layout(compiler.klass_info)))
     return found

@@ -21,6 +21,7 @@ from accounts.services import clean_email
 from config.enqueue import RUN_HERE, enqueue_on_commit
 from config.errors import Conflict, NotAllowed, NotFound, ServiceError
 
+from . import fastpath
 from .audit import Events, audit_record, audit_row
 from .models import (
     RESERVED_SLUGS,
@@ -519,11 +520,7 @@ def service_token_authenticate(secret: str) -> ServiceToken | None:
     """One indexed lookup by SHA-256; revoked tokens do not authenticate."""
     if not secret or len(secret) > 200:
         return None
-    token = (
-        ServiceToken.objects.select_related("org", "created_by")
-        .filter(token_hash=hash_secret(secret), revoked_at__isnull=True)
-        .first()
-    )
+    token = fastpath.service_token_by_hash(hash_secret(secret))
     if token is not None:
         # At most once a minute, so authentication stays a read.
         now = timezone.now()

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from orgs import selectors, services
 from teams.selectors import teams_by_membership
 
-from ..serializers import MemberSerializer, MemberUpdateSerializer
+from ..serializers import MemberSerializer, MemberUpdateSerializer, member_data
 from ..views import OrgScopedAPIView, error_responses
 
 TAGS = ["members"]
@@ -39,7 +39,8 @@ class MemberListView(_MemberMixin, OrgScopedAPIView):
         responses={200: MemberSerializer(many=True), **error_responses(404)},
     )
     def get(self, request, org_slug):
-        return self.page(selectors.members_by_account(org=self.org), MemberSerializer, prepare=self.attach_teams)
+        return self.page(selectors.members_by_account(org=self.org), MemberSerializer, prepare=self.attach_teams,
+                         represent=member_data)
 
 
 class MemberDetailView(_MemberMixin, OrgScopedAPIView):
