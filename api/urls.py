@@ -47,6 +47,7 @@ org_routes = [
     org_path("/service-tokens/<int:token_id>", credentials.ServiceTokenDetailView.as_view(), "service-token"),
     # Audit log
     org_path("/audit-events", audit.AuditEventListView.as_view(), "audit-events"),
+    org_path("/audit-events/export", audit.AuditEventExportView.as_view(), "audit-events-export"),
 ]
 
 urlpatterns = [

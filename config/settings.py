@@ -263,6 +263,8 @@ OUTBOUND_FETCH_WINDOW_SECONDS = env.int("OUTBOUND_FETCH_WINDOW_SECONDS", default
 # The built-in SAML test identity provider (/sso/test-idp/), for `demo` and development only.
 SAML_TEST_IDP = env.bool("SAML_TEST_IDP", default=False)
 PAGE_SIZE = 50
+# Audit log exports (orgs/audit_export.py) read this many rows per query, streamed as they come.
+AUDIT_EXPORT_BATCH_SIZE = env.int("AUDIT_EXPORT_BATCH_SIZE", default=2000)
 
 # Directory Sync (SCIM): at most SCIM_RATE_LIMIT requests per token in any SCIM_RATE_WINDOW_SECONDS
 # (a moving window, scim/limits.py; 0 turns it off), body cap, largest page.
