@@ -5,7 +5,7 @@ use `api.views.OrgScopedAPIView`, which resolves the organization and the
 caller's role (api.permissions).
 """
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularJSONAPIView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from .endpoints import account, audit, credentials, directory_sync, group_rules, invitations, members, sso, teams
 from .views import not_found
@@ -52,6 +52,10 @@ org_routes = [
 
 urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    # The reference, readable: public as the schema is (SERVE_PERMISSIONS); "Try it out" acts
+    # with the reader's own session or a service token typed into "Authorize".
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:openapi", title="Gatehouse API reference"),
+         name="docs"),
     path("user", account.CurrentUserView.as_view(), name="user"),
     path("organizations", account.OrganizationListView.as_view(), name="organizations"),
     *org_routes,

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI for /api/v1/docs/, served from our static files
     "axes",
     "accounts",
     "orgs",
@@ -300,6 +301,12 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/v1/docs/ (Swagger UI) loads nothing from a CDN: its files come with
+    # drf-spectacular-sidecar and are served as ours are (whitenoise after collectstatic).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No badge fetched from validator.swagger.io; an opened operation keeps its place in the URL.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     # Two choice sets of fields named "role": the membership's and a group rule's.
     "ENUM_NAME_OVERRIDES": {
