@@ -9,8 +9,9 @@ On first run it creates the organization `bench-audit` with N events in one INSE
 SELECT (bench/audit_common.py; later runs reuse them), then downloads the whole log
 through the dashboard's export URL in process (django.test.Client, reading the
 streamed response to its end, as a browser or curl would), once per format, and
-prints rows/s, MB/s, the SQL statements and the peak RSS of the process, which must
-not grow with N. With --iterator the keyset batches are compared with a plain
+prints rows/s, MB/s, the process's CPU seconds (steadier than wall time on a shared
+machine; PostgreSQL's own time is not in them), the SQL statements and the peak RSS
+of the process, which must not grow with N. With --iterator the keyset batches are compared with a plain
 `.iterator(chunk_size=…)` over the same queryset (a server-side cursor on PostgreSQL).
 """
 import argparse
@@ -69,17 +70,18 @@ def ensure_org(events: int) -> tuple[Organization, User]:
     return org, admin
 
 
-def download(client, url) -> tuple[int, int, float, int]:
+def download(client, url) -> tuple[int, int, float, float, int]:
+    """Lines, bytes, wall and CPU seconds of this process, and statements, for reading `url` to its end."""
     with CaptureQueriesContext(connection) as queries:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         response = client.get(url)
         assert response.status_code == 200, response.status_code
         lines = size = 0
         for chunk in response.streaming_content:
             lines += chunk.count(b"\n")
             size += len(chunk)
-        elapsed = time.perf_counter() - started
-    return lines, size, elapsed, len(queries)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return lines, size, elapsed, cpu, len(queries)
 
 
 def iterator_export(org, fmt, chunk_size) -> tuple[int, float]:
@@ -121,10 +123,11 @@ def main():
     print(f"{connection.vendor}, {total} events in {SLUG}, batches of {settings.AUDIT_EXPORT_BATCH_SIZE}; "
           f"peak RSS before: {peak_rss_mb():.0f} MB", flush=True)
     for fmt in args.formats:
-        lines, size, elapsed, queries = download(client, f"/orgs/{SLUG}/settings/audit-log/export/?format={fmt}")
+        lines, size, elapsed, cpu, queries = download(client, f"/orgs/{SLUG}/settings/audit-log/export/?format={fmt}")
         rows = lines - (fmt == "csv")
         print(f"{fmt:<7} {rows} rows  {elapsed:6.1f} s  {rows / elapsed:8.0f} rows/s  {size / elapsed / 1e6:5.1f} MB/s "
-              f"({size / 1e6:.0f} MB)  {queries} statements  peak RSS {peak_rss_mb():.0f} MB", flush=True)
+              f"({size / 1e6:.0f} MB)  CPU {cpu:.1f} s ({rows / cpu:.0f} rows/CPU-s)  {queries} statements  "
+              f"peak RSS {peak_rss_mb():.0f} MB", flush=True)
         if args.iterator:
             size, elapsed = iterator_export(org, fmt, settings.AUDIT_EXPORT_BATCH_SIZE)
             print(f"{fmt:<7} .iterator(chunk_size={settings.AUDIT_EXPORT_BATCH_SIZE}): {elapsed:6.1f} s  "
