@@ -5,7 +5,7 @@ use `api.views.OrgScopedAPIView`, which resolves the organization and the
 caller's role (api.permissions).
 """
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularJSONAPIView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from .endpoints import (account, audit, credentials, directory_sync, group_rules, invitations, members, setup_links, sso,
                         teams)
@@ -48,10 +48,15 @@ org_routes = [
     org_path("/service-tokens/<int:token_id>", credentials.ServiceTokenDetailView.as_view(), "service-token"),
     # Audit log
     org_path("/audit-events", audit.AuditEventListView.as_view(), "audit-events"),
+    org_path("/audit-events/export", audit.AuditEventExportView.as_view(), "audit-events-export"),
 ]
 
 urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    # The reference, readable: public as the schema is (SERVE_PERMISSIONS); "Try it out" acts
+    # with the reader's own session or a service token typed into "Authorize".
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:openapi", title="Gatehouse API reference"),
+         name="docs"),
     path("user", account.CurrentUserView.as_view(), name="user"),
     path("organizations", account.OrganizationListView.as_view(), name="organizations"),
     *org_routes,

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI for /api/v1/docs/, served from our static files
     "axes",
     "accounts",
     "orgs",
@@ -269,6 +270,8 @@ SETUP_LINK_WINDOW_SECONDS = env.int("SETUP_LINK_WINDOW_SECONDS", default=60)
 # The built-in SAML test identity provider (/sso/test-idp/), for `demo` and development only.
 SAML_TEST_IDP = env.bool("SAML_TEST_IDP", default=False)
 PAGE_SIZE = 50
+# Audit log exports (orgs/audit_export.py) read this many rows per query, streamed as they come.
+AUDIT_EXPORT_BATCH_SIZE = env.int("AUDIT_EXPORT_BATCH_SIZE", default=2000)
 
 # Directory Sync (SCIM): at most SCIM_RATE_LIMIT requests per token in any SCIM_RATE_WINDOW_SECONDS
 # (a moving window, scim/limits.py; 0 turns it off), body cap, largest page.
@@ -304,6 +307,12 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/v1/docs/ (Swagger UI) loads nothing from a CDN: its files come with
+    # drf-spectacular-sidecar and are served as ours are (whitenoise after collectstatic).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No badge fetched from validator.swagger.io; an opened operation keeps its place in the URL.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     # Two choice sets of fields named "role": the membership's and a group rule's.
     "ENUM_NAME_OVERRIDES": {

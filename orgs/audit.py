@@ -37,6 +37,7 @@ class Events:
     DATABASE_PASSWORD_REVOKED = "database_password.revoked"
     SERVICE_TOKEN_CREATED = "service_token.created"
     SERVICE_TOKEN_REVOKED = "service_token.revoked"
+    AUDIT_EXPORTED = "audit.exported"
 
 
 _event_catalogues: list[type] = [Events]

@@ -86,3 +86,9 @@ class AuditFilterForm(forms.Form):
             "since": start_of(data["since"]) if data.get("since") else None,
             "until": start_of(data["until"] + datetime.timedelta(days=1)) if data.get("until") else None,
         }
+
+
+class AuditExportForm(AuditFilterForm):
+    """The audit log page's filters, and the file format to export them in."""
+
+    format = forms.ChoiceField(choices=[("csv", "CSV"), ("ndjson", "NDJSON")])

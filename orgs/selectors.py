@@ -140,3 +140,26 @@ def audit_event_list(*, org: Organization, event: str | None = None, since=None,
     if actor:
         qs = qs.filter(actor_label=actor.strip().lower())
     return qs.order_by("-created_at", "-pk")
+
+
+def audit_event_batches(events: QuerySet[AuditEvent], *, size: int, fields: tuple):
+    """`events` (audit_event_list's order: newest first) as lists of `fields` tuples of at
+    most `size` rows, each list one query that starts where the last one ended (a keyset
+    on (created_at, id), which the index orgs_audit_org_time serves in that order): memory
+    and the cost of each query stay the same however many rows there are, and unlike
+    OFFSET nothing is skipped or repeated when events are written meanwhile (they are
+    newer than the first batch). `fields` (names or expressions, as values_list takes
+    them) must end with "created_at", "id"."""
+    assert fields[-2:] == ("created_at", "id"), fields
+    page = events.values_list(*fields)
+    last = None
+    while True:
+        batch = page if last is None else page.filter(
+            # `created_at <= t` is the index's range; the OR steps past the rows already sent.
+            Q(created_at__lt=last[0]) | Q(created_at=last[0], pk__lt=last[1]), created_at__lte=last[0])
+        rows = list(batch[:size])
+        if rows:
+            yield rows
+        if len(rows) < size:
+            return
+        last = rows[-1][-2:]

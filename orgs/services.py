@@ -528,3 +528,20 @@ def service_token_authenticate(secret: str) -> ServiceToken | None:
             ServiceToken.objects.filter(pk=token.pk).update(last_used_at=now)
             token.last_used_at = now
     return token
+
+
+# Audit log -------------------------------------------------------------------
+
+
+@transaction.atomic
+def audit_export_record(*, org: Organization, actor: User | None, fmt: str, filters: dict,
+                        token: ServiceToken | None = None) -> None:
+    """An export of the audit log is itself an event: its format and filters (the
+    audit_event_list arguments that were set) and the service token that asked, if one
+    did; committed before the first row is sent."""
+    described = {name: value.isoformat() if hasattr(value, "isoformat") else value
+                 for name, value in filters.items() if value is not None}
+    new = {"format": fmt, "filters": described}
+    if token is not None:
+        new["service_token_id"] = token.pk
+    audit_record(org=org, actor=actor, event=Events.AUDIT_EXPORTED, target=org, new=new)

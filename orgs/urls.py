@@ -23,6 +23,7 @@ settings_patterns = [
     path("service-tokens/", views.service_tokens, name="service_tokens"),
     path("service-tokens/<int:token_id>/revoke/", views.service_token_revoke_view, name="service_token_revoke"),
     path("audit-log/", views.audit_log, name="audit_log"),
+    path("audit-log/export/", views.audit_log_export, name="audit_log_export"),
     path("plan/", views.plan, name="plan"),
 ]
 

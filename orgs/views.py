@@ -24,7 +24,9 @@ from config.errors import ServiceError
 
 from . import policy
 from .access import org_view
+from .audit_export import export_response
 from .forms import (
+    AuditExportForm,
     AuditFilterForm,
     DatabaseAdminForm,
     DatabaseForm,
@@ -505,12 +507,31 @@ def service_token_revoke_view(request, token_id: int):
 def audit_log(request):
     form = AuditFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
-        return render(request, "orgs/audit_log.html", {"form": form, "page": None}, status=400)
+        return _audit_log_refused(request, form)
     filters = form.filters() if form.is_bound else {}
     page = paginate(request, audit_event_list(org=request.org, **filters))
     for event in page.object_list:
         event.changes = _audit_changes(event.old, event.new)
-    return render(request, "orgs/audit_log.html", {"form": form, "page": page})
+    # The export links carry the filter shown, not the page number.
+    shown = request.GET.copy()
+    shown.pop("page", None)
+    return render(request, "orgs/audit_log.html", {"form": form, "page": page, "filter_query": shown.urlencode()})
+
+
+@org_view(admin=True)
+@require_GET
+def audit_log_export(request):
+    """The audit log as the page filters it, as a CSV or NDJSON download (orgs.audit_export)."""
+    form = AuditExportForm(request.GET)
+    if not form.is_valid():
+        return _audit_log_refused(request, form)
+    return export_response(org=request.org, actor=request.user, fmt=form.cleaned_data["format"],
+                           filters=form.filters())
+
+
+def _audit_log_refused(request, form):
+    """The audit log page with the form's errors, and no events (400)."""
+    return render(request, "orgs/audit_log.html", {"form": form, "page": None}, status=400)
 
 
 def _audit_value(value) -> str:

@@ -165,7 +165,9 @@ def test_screenshots(live_server, new_context):
     shot(admin, "audit-log", f"{settings_url}/audit-log/", heading="Audit log",
          shows=[("table.audit tbody tr:first-child", "service_token.created"),  # newest first
                 ("table.audit tbody tr:first-child", "github-actions"),
-                ("table.audit tbody tr:has-text('member.removed')", "edsger@acme.test")])
+                ("table.audit tbody tr:has-text('member.removed')", "edsger@acme.test"),
+                (".exports a[href$='/audit-log/export/?format=csv']", "Export CSV"),
+                ("footer.site-footer a[href='/api/v1/docs/']", "API reference")])
     shot(admin, "plan", f"{settings_url}/plan/", heading="Plan", shows=[("[data-testid=plan]", "Scaler Pro")])
     shot(admin, "password-change", "/accounts/password-change/", heading="Change password")
     shot(admin, "not-found", "/orgs/someone-else/settings/members/", status=404, heading="Not found")
