@@ -9,4 +9,4 @@ COPY . .
 RUN SECRET_KEY=collectstatic-at-build-time-only-not-a-secret-0123456789 \
     EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend python manage.py collectstatic --no-input
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--no-control-socket", "--access-logfile", "-", "--logger-class", "config.log_masking.AccessLogger"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "300", "--no-control-socket", "--access-logfile", "-", "--logger-class", "config.log_masking.AccessLogger"]
