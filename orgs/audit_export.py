@@ -116,11 +116,14 @@ def export_rows(*, org: Organization, filters: dict, fmt: str, batch_size: int |
     return FORMATS[fmt].encode(batches)
 
 
-def export_response(*, org: Organization, actor, fmt: str, filters: dict, token=None) -> StreamingHttpResponse:
+def export_response(*, org: Organization, actor, fmt: str, filters: dict, token=None,
+                    method: str = "GET") -> StreamingHttpResponse:
     """Record the export, then stream it. `filters` are audit_event_list's arguments,
     already validated by the caller's form or query parser; `fmt` a key of FORMATS;
-    `token` the API's service token, if the caller used one."""
-    audit_export_record(org=org, actor=actor, fmt=fmt, filters=filters, token=token)
+    `token` the API's service token, if the caller used one. A HEAD (`method`) gets the
+    headers only — its body is never read, so no row leaves and none is recorded."""
+    if method != "HEAD":
+        audit_export_record(org=org, actor=actor, fmt=fmt, filters=filters, token=token)
     response = StreamingHttpResponse(export_rows(org=org, filters=filters, fmt=fmt),
                                      content_type=FORMATS[fmt].content_type)
     response["Content-Disposition"] = f'attachment; filename="{export_filename(org, fmt)}"'

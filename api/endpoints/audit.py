@@ -117,4 +117,5 @@ class AuditEventExportView(OrgScopedAPIView):
         fmt = request.query_params.get("format")
         if fmt not in FORMATS:
             raise InvalidQuery("format", "`format` must be `csv` or `ndjson`.")
-        return export_response(org=self.org, actor=self.actor, fmt=fmt, filters=filters, token=self.token)
+        return export_response(org=self.org, actor=self.actor, fmt=fmt, filters=filters, token=self.token,
+                               method=request.method)

@@ -89,6 +89,12 @@ def test_the_export_is_recorded_and_committed_before_the_first_row(admin_api, or
     assert _csv(response)[0]["event"] == "audit.exported"
 
 
+def test_a_head_request_sends_nothing_and_records_nothing(admin_api, org, events):
+    response = admin_api.client.head(org_url(org, "/audit-events/export"), {"format": "ndjson"})
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/x-ndjson")
+    assert b"".join(response.streaming_content) == b"" and _exports(org).count() == 0
+
+
 @pytest.mark.parametrize("params,param", [
     ({}, "format"), ({"format": "xlsx"}, "format"), ({"format": "json"}, "format"),
     ({"format": "csv", "since": "yesterday"}, "since"), ({"format": "csv", "until": "2025-13-01"}, "until"),
