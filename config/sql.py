@@ -181,57 +181,75 @@ _compiled: dict = {}
 @dataclass(frozen=True)
 class Compiled:
     """A queryset's SQL as the ORM compiled it: `params` with the sentinel at `index`, and
-    `layout`, where each model's columns start in a row and under which attribute it
-    hangs from its parent (select_related), for `instances`."""
+    `layout`, where each model's columns start in a row and how its object hangs from its
+    parent (select_related, forward or reverse), for `instances`."""
 
     sql: str
     params: tuple
-    index: int
-    layout: tuple
+    indices: tuple  # where each sentinel sits among the parameters
+    layout: tuple  # (model, start, local_setter, remote_setter, children)
 
-    def run(self, value) -> list:
-        """The rows with `value` in the sentinel's place, as the ORM would load them."""
+    def run(self, *values) -> list:
+        """The rows with `values` in the sentinels' places, as the ORM would load them."""
         params = list(self.params)
-        params[self.index] = value
+        for index, value in zip(self.indices, values, strict=True):
+            params[index] = value
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             return [self.instances(row) for row in cursor.fetchall()]
 
     def instances(self, row):
-        made = {}
-        for path, model, start in self.layout:
-            obj = made[path] = instance(model, row, start)
-            parent = made.get(path[:-1]) if path else None
-            if parent is not None:
-                setattr(parent, path[-1], obj)  # the related object, as select_related leaves it
-        return made[()]
+        model, start, _, _, children = self.layout
+        root = instance(model, row, start)
+        _attach(root, children, row)
+        return root
 
 
-def _layout(klass_info, path=()) -> list:
-    found = [(path, klass_info["model"], klass_info["select_fields"][0])]
-    for related in klass_info.get("related_klass_infos", ()):
-        found += _layout(related, (*path, related["field"].name))
-    return found
+def _attach(parent, children, row) -> None:
+    """Hang each related object from `parent` with the setters the ORM's compiler chose,
+    as its RelatedPopulator does (None too: "there is none" is remembered)."""
+    for model, start, local_setter, remote_setter, grandchildren in children:
+        obj = instance(model, row, start)
+        if obj is not None:
+            _attach(obj, grandchildren, row)
+        local_setter(parent, obj)
+        if obj is not None:
+            remote_setter(obj, parent)
 
 
-def compiled(key, build, sentinel) -> Compiled:
-    """The SQL the ORM compiles for the queryset `build(sentinel)`, once per database and
-    `key` (which must change whenever the query's shape would), with where `sentinel` — a
+def _layout(klass_info) -> tuple:
+    children = tuple(_layout(related) for related in klass_info.get("related_klass_infos", ()))
+    return (klass_info["model"], klass_info["select_fields"][0], klass_info.get("local_setter"),
+            klass_info.get("remote_setter"), children)
+
+
+def _models(layout):
+    model, start, _, _, children = layout
+    yield model, start
+    for child in children:
+        yield from _models(child)
+
+
+def compiled(key, build, *sentinels) -> Compiled:
+    """The SQL the ORM compiles for the queryset `build(*sentinels)`, once per database and
+    `key` (which must change whenever the query's shape would), with where each sentinel — a
     value no real argument takes — sits among its parameters. A hot read whose shape never
-    changes then runs the ORM's own SQL with the real value there (`Compiled.run`): nothing
+    changes then runs the ORM's own SQL with the real values there (`Compiled.run`): nothing
     typed by hand, and none of the ORM's cost of building and compiling per call."""
     cache_key = (key, connection.vendor)
     found = _compiled.get(cache_key)
     if found is None:
-        compiler = build(sentinel).query.get_compiler(connection=connection)
+        compiler = build(*sentinels).query.get_compiler(connection=connection)
         query, params = compiler.as_sql()
         params = tuple(params)
-        if params.count(sentinel) != 1:
-            raise ValueError(f"{key}: the sentinel must be one parameter of the query, found {params.count(sentinel)}")
-        for _, model, start in _layout(compiler.klass_info):
+        for sentinel in sentinels:
+            if params.count(sentinel) != 1:
+                raise ValueError(f"{key}: a sentinel must be one parameter of the query, found {params.count(sentinel)}")
+        layout = _layout(compiler.klass_info)
+        for model, start in _models(layout):
             if [column.target for column, *_ in compiler.select[start:start + width(model)]] != list(
                     model._meta.concrete_fields):
                 raise ValueError(f"{key}: {model.__name__}'s columns are not where `instance` reads them")
-        found = _compiled[cache_key] = Compiled(query, params, params.index(sentinel),
-                                                tuple(_layout(compiler.klass_info)))
+        found = _compiled[cache_key] = Compiled(query, params, tuple(params.index(sentinel) for sentinel in sentinels),
+                                                layout)
     return found

@@ -207,5 +207,23 @@ def user_filter(text: str) -> Q:
     return _Builder(USER_ATTRIBUTES, USER_URN).build(parse_filter(text))
 
 
+def user_name_equals(text: str) -> str | None:
+    """The value that `text` compares userName with, lowercased as user_filter compares it,
+    when `text` is exactly one `userName eq "<string>"` (Okta's and Entra's lookup before
+    each create; the core schema's URN allowed); otherwise None, and user_filter decides."""
+    node = parse_filter(text)
+    if not isinstance(node, scim_ast.Filter) or node.namespace is not None or node.negated:
+        return None
+    expr = node.expr
+    if not isinstance(expr, scim_ast.AttrExpr) or expr.value.lower() != "eq" or expr.comp_value is None:
+        return None
+    path, value = expr.attr_path, expr.comp_value.value
+    if (isinstance(path.attr_name, scim_ast.Filter) or path.sub_attr is not None or value is None
+            or str(path.attr_name).lower() != "username"
+            or (path.uri or "").lower().rstrip(":") not in ("", USER_URN.lower())):
+        return None
+    return str(value).lower()  # as user_filter's _compare and _string make it
+
+
 def group_filter(text: str) -> Q:
     return _Builder(GROUP_ATTRIBUTES, GROUP_URN).build(parse_filter(text))

@@ -166,18 +166,21 @@ def directory_retry_pending_emails(*, org: Organization, domain: str) -> None:
         directory_user.save(update_fields=["email_change_pending", "email_change_reason"])
 
 
+def directory_token_by_hash_orm(digest: str):
+    """The live token with this SHA-256 — with its organization, the organization's
+    directory and its SSO connection (DS4's switch: scim.selectors.role_management) — as a
+    queryset of at most one: the specification of scim.fastpath.directory_token_by_hash."""
+    return (DirectoryToken.objects.select_related("org__directory", "org__sso_connection")
+            .filter(token_hash=digest, revoked_at__isnull=True).order_by("pk")[:1])
+
+
 def directory_authenticate(*, secret: str, org_slug: str) -> DirectoryToken | None:
     """The active token `secret` if it belongs to the organization `org_slug` and its
     directory is enabled: one indexed lookup by SHA-256, then a constant-time compare."""
     if not secret or len(secret) > 200:
         return None
     digest = hash_secret(secret)
-    token = (
-        # The organization's SSO connection comes along: DS4's switch (scim.selectors.role_management).
-        DirectoryToken.objects.select_related("org__directory", "org__sso_connection")
-        .filter(token_hash=digest, revoked_at__isnull=True)
-        .first()
-    )
+    token = fastpath.directory_token_by_hash(digest)
     if token is None or not hmac.compare_digest(token.token_hash, digest):
         return None
     if not hmac.compare_digest(token.org.slug.encode(), (org_slug or "").encode()):

@@ -17,9 +17,9 @@ from config import jsonbody
 from config.errors import ServiceError
 from config.faults import UNAVAILABLE, unavailable_response, warn_throttled
 
-from . import limits, resources, schemas, selectors, services
+from . import fastpath, limits, resources, schemas, selectors, services
 from .errors import SCIM_CONTENT_TYPE, ScimError, bad_request, conflict, not_found
-from .filters import group_filter, user_filter
+from .filters import group_filter, user_filter, user_name_equals
 
 log = logging.getLogger(__name__)
 
@@ -251,9 +251,15 @@ def _page(qs, start, count):
 def _user_page(request, text, start, count, attributes, excluded):
     org = request.scim_org
     qs = selectors.directory_users(org=org)
-    if text:
-        qs = qs.filter(user_filter(text))
-    rows, total = _page(qs, start, count)
+    name = user_name_equals(text) if text and start == 1 and count else None
+    if name is not None:
+        # At most one user has it (unique per organization), so the page is the lookup.
+        rows = fastpath.directory_user_named(org.pk, name)
+        total = len(rows)
+    else:
+        if text:
+            qs = qs.filter(user_filter(text))
+        rows, total = _page(qs, start, count)
     items = [resources.project(resources.render_user(row, base_path=request.scim_base_path), attributes, excluded)
              for row in rows]
     return _json(schemas.list_response(items, total, start))

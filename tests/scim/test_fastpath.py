@@ -266,3 +266,75 @@ def test_locked_and_touched_group_refuses_what_the_orm_path_refuses(group_world,
     orm = run_raising(services.locked_and_touched_group_orm, **inputs)
     assert run_raising(fastpath.locked_and_touched_group, **inputs) == orm
     assert orm[0] is NotFound and orm[2] == {}
+
+
+# directory_token_by_hash: every SCIM request's token -----------------------------------
+
+
+@pytest.mark.parametrize("case", ["live", "revoked", "unknown"])
+def test_directory_token_by_hash_returns_what_the_orm_path_does(scim, sso_org, admin_user, directory_token, case):
+    from orgs.models import hash_secret
+
+    if case == "revoked":
+        services.directory_rotate_token(org=sso_org, actor=admin_user)  # the old token is revoked
+    digest = hash_secret("unknown" if case == "unknown" else directory_token)
+
+    def loaded(path):
+        def tokens(digest):
+            return [(t, t.org, t.org.directory, t.org.sso_connection) for t in path(digest)]
+        return tokens
+
+    orm = run(loaded(services.directory_token_by_hash_orm), digest=digest)
+    fast = run(loaded(lambda digest: list(filter(None, [fastpath.directory_token_by_hash(digest)]))), digest=digest)
+    assert fast == orm and fast.written == {}
+    assert len(fast.statements) == 1 and len(fast.returned) == (0 if case in ("revoked", "unknown") else 1)
+    if fast.returned:
+        token = fastpath.directory_token_by_hash(digest)
+        with CaptureQueriesContext(connection) as captured:  # everything came in the one query
+            assert token.org.directory.enabled and token.org.sso_connection.role_attribute
+        assert _statements(captured) == []
+
+
+# The pre-create lookup: `userName eq "<name>"` ---------------------------------------
+
+
+LOOKUPS = [
+    'userName eq "Ada@Acme.test"', 'username EQ "ada@acme.test"', 'USERNAME eq "ADA@ACME.TEST"',
+    'urn:ietf:params:scim:schemas:core:2.0:User:userName eq "ada@acme.test"', 'userName eq "nobody@acme.test"',
+    'userName eq "ünïcode@acme.test"', 'userName eq "other@other.test"',
+]
+NOT_LOOKUPS = [
+    'userName ne "ada@acme.test"', 'not (userName eq "ada@acme.test")', 'userName eq "a" or userName eq "b"',
+    'userName eq "ada@acme.test" and active eq true', 'externalId eq "ada"', 'userName sw "ada"',
+    'emails[value eq "ada@acme.test"]', 'userName pr', 'userName eq "quote\\"d@acme.test"',
+]
+
+
+@pytest.mark.parametrize("text", LOOKUPS)
+def test_a_username_lookup_is_what_the_filter_and_the_page_make_of_it(scim, sso_org, other_scim, text):
+    from scim.filters import user_filter, user_name_equals
+    from scim.views import _page
+
+    for name in ("ada@acme.test", "ünïcode@acme.test", "zed@acme.test"):
+        assert scim.post("Users", user_body(name)).status_code == 201
+    assert other_scim.post("Users", user_body("other@other.test")).status_code == 201
+    name = user_name_equals(text)
+    assert name is not None
+    orm = run(lambda text: _page(DirectoryUser.objects.filter(org=sso_org).filter(user_filter(text)), 1, 100),
+              text=text)
+    fast = run(lambda name: (rows := fastpath.directory_user_named(sso_org.pk, name), len(rows)), name=name)
+    assert fast == orm and fast.written == {} and len(fast.statements) == 1
+    response = scim.get("Users", filter=text)
+    assert response.status_code == 200
+    assert response.json()["totalResults"] == len(fast.returned[0]) == (0 if "nobody" in text or "other" in text else 1)
+
+
+@pytest.mark.parametrize("text", NOT_LOOKUPS)
+def test_every_other_filter_is_left_to_the_filter(text):
+    from scim.errors import ScimError
+    from scim.filters import user_name_equals
+
+    try:
+        assert user_name_equals(text) is None
+    except ScimError:
+        pass  # what the filter refuses, it refuses the same way
