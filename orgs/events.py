@@ -131,9 +131,12 @@ def last_seq(org_id: int) -> int:
     return OrgEventSequence.objects.filter(org_id=org_id).values_list("last_seq", flat=True).first() or 0
 
 
-def events_after(*, org, after: int, limit: int, types=None):
-    """The organization's numbered events after `after`, in order, with their audit rows."""
+def events_after(*, org, after: int, limit: int, types=None, upto: int | None = None):
+    """The organization's numbered events after `after` (up to `upto`, of `types`), in
+    order, with their audit rows."""
     found = OrgEvent.objects.filter(org=org, seq__gt=after)
+    if upto is not None:
+        found = found.filter(seq__lte=upto)
     if types is not None:
         found = found.filter(type__in=list(types))
     return found.select_related("audit").order_by("seq")[:limit]

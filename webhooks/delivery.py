@@ -1,0 +1,195 @@
+"""Delivering an organization's events to a webhook endpoint: in order, signed, retried
+with exponential backoff, every attempt logged (WebhookDelivery).
+
+- **In order, nothing lost.** An endpoint has a cursor (`delivered_seq`): `deliver` sends
+  the next numbered event of a type the endpoint chose, and moves the cursor past it only
+  when the endpoint answered 2xx, in the transaction that logs the attempt. A worker that
+  dies between the POST and that commit leaves the cursor where it was, so the event is
+  sent again: delivery is at least once, and `Gatehouse-Event-Id` lets a receiver drop a
+  repeat.
+- **One worker per endpoint.** `deliver` first takes the endpoint's lease (a conditional
+  UPDATE, renewed with each event); a second worker finds it taken and returns. A killed
+  worker's lease lapses after LEASE and Celery beat (`tasks.deliver_due`) queues the
+  endpoint again.
+- **Retries.** A failed event (no answer within the deadline, a refused address, any
+  status but 2xx) is retried after WEBHOOK_RETRY_FIRST_SECONDS, doubling each time, at
+  most WEBHOOK_RETRY_MAX_SECONDS apart (`backoff`); meanwhile the endpoint waits, with
+  every later event behind it. Failing for WEBHOOK_DISABLE_AFTER_SECONDS (3 days) disables
+  the endpoint and emails the organization's administrators; resuming it goes on from the
+  event that failed.
+- **Signed.** `Gatehouse-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`
+  (README, Webhooks, has a verification snippet).
+
+Every POST goes through config.outbound.fetch: public addresses only, a deadline, no
+redirects, https outside DEBUG.
+"""
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from config import outbound
+from orgs import events
+from orgs.models import Organization, OrgEvent, OrgEventSequence
+
+from .models import WebhookDelivery, WebhookEndpoint
+
+SIGNATURE_HEADER = "Gatehouse-Signature"
+EVENT_ID_HEADER = "Gatehouse-Event-Id"
+EVENT_TYPE_HEADER = "Gatehouse-Event-Type"
+# What an endpoint may answer: read and dropped, so only a cap.
+MAX_ANSWER_BYTES = 64 * 1024
+BATCH = 200
+Active = WebhookEndpoint.State.ACTIVE
+
+
+def lease() -> timedelta:
+    """Long enough for one POST and its bookkeeping, renewed with each event."""
+    return timedelta(seconds=settings.WEBHOOK_DEADLINE_SECONDS * 2 + 30)
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The `Gatehouse-Signature` header's value."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def body_of(event: OrgEvent, org_slug: str) -> bytes:
+    return json.dumps(events.payload(event, org_slug=org_slug), separators=(",", ":")).encode()
+
+
+def backoff(failed_attempts: int) -> timedelta:
+    """How long after its `failed_attempts`-th failure an event is tried again."""
+    seconds = settings.WEBHOOK_RETRY_FIRST_SECONDS * 2 ** min(max(failed_attempts, 1) - 1, 30)
+    return timedelta(seconds=min(seconds, settings.WEBHOOK_RETRY_MAX_SECONDS))
+
+
+@dataclass(frozen=True)
+class Attempt:
+    status_code: int | None
+    latency_ms: int
+    error: str
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def post(endpoint: WebhookEndpoint, event: OrgEvent, org_slug: str) -> Attempt:
+    """One signed POST of `event` to `endpoint`."""
+    body = body_of(event, org_slug)
+    headers = {"Content-Type": "application/json", EVENT_ID_HEADER: event.public_id, EVENT_TYPE_HEADER: event.type,
+               SIGNATURE_HEADER: sign(endpoint.secret, int(time.time()), body)}
+    started = time.monotonic()
+    try:
+        response = outbound.fetch(endpoint.url, method="POST", headers=headers, body=body,
+                                  deadline=settings.WEBHOOK_DEADLINE_SECONDS, max_bytes=MAX_ANSWER_BYTES)
+    except outbound.OutboundError as exc:
+        return Attempt(None, _since(started), str(exc)[:300])
+    status = response.status
+    return Attempt(status, _since(started), "" if 200 <= status < 300 else f"The endpoint answered HTTP {status}.")
+
+
+def _since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _claim(endpoint_id: int) -> WebhookEndpoint | None:
+    """The endpoint, if it is active, due and no other worker holds it; leased to this one."""
+    now = timezone.now()
+    taken = (WebhookEndpoint.objects.filter(pk=endpoint_id, state=Active)
+             .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+             .update(leased_until=now + lease()))
+    return WebhookEndpoint.objects.filter(pk=endpoint_id).first() if taken else None
+
+
+def deliver(endpoint_id: int) -> int:
+    """Send the endpoint's due events in order until none is left, one fails, or
+    WEBHOOK_DRAIN_SECONDS passed; returns how many succeeded."""
+    endpoint = _claim(endpoint_id)
+    if endpoint is None:
+        return 0
+    org_slug = Organization.objects.filter(pk=endpoint.org_id).values_list("slug", flat=True).first()
+    delivered = 0
+    ends_at = time.monotonic() + settings.WEBHOOK_DRAIN_SECONDS
+    try:
+        while time.monotonic() < ends_at:
+            newest = events.last_seq(endpoint.org_id)
+            batch = list(events.events_after(org=endpoint.org_id, after=endpoint.delivered_seq, upto=newest,
+                                             limit=BATCH, types=endpoint.event_types))
+            for event in batch:
+                attempt = post(endpoint, event, org_slug)
+                if not _record(endpoint, event, attempt):
+                    return delivered  # failed (retry later), or paused, disabled, deleted meanwhile
+                delivered += 1
+                if time.monotonic() >= ends_at:
+                    return delivered
+            if len(batch) < BATCH:
+                # Everything up to `newest` is done: what was not of its types too.
+                WebhookEndpoint.objects.filter(pk=endpoint.pk, delivered_seq__lt=newest).update(delivered_seq=newest)
+                return delivered
+    finally:
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(leased_until=None)
+    return delivered
+
+
+@transaction.atomic
+def _record(endpoint: WebhookEndpoint, event: OrgEvent, attempt: Attempt) -> bool:
+    """Log the attempt and move the endpoint on (success) or set its retry (failure), in
+    one transaction; True when the next event may follow."""
+    now = timezone.now()
+    WebhookDelivery.objects.create(
+        org_id=endpoint.org_id, endpoint=endpoint, event=event, attempt=endpoint.failed_attempts + 1,
+        status_code=attempt.status_code, succeeded=attempt.succeeded, latency_ms=attempt.latency_ms,
+        error=attempt.error, created_at=now)
+    mine = WebhookEndpoint.objects.filter(pk=endpoint.pk, state=Active)
+    if attempt.succeeded:
+        endpoint.delivered_seq, endpoint.failed_attempts = event.seq, 0
+        return bool(mine.update(delivered_seq=event.seq, failed_attempts=0, next_attempt_at=None, failing_since=None,
+                                leased_until=now + lease()))
+    endpoint.failed_attempts += 1
+    failing_since = endpoint.failing_since or now
+    if now - failing_since >= timedelta(seconds=settings.WEBHOOK_DISABLE_AFTER_SECONDS):
+        from .services import webhook_disable_failing
+
+        webhook_disable_failing(endpoint_id=endpoint.pk, failing_since=failing_since, last_error=attempt.error)
+        return False
+    mine.update(failed_attempts=endpoint.failed_attempts, failing_since=failing_since,
+                next_attempt_at=now + backoff(endpoint.failed_attempts))
+    return False
+
+
+def redeliver_now(delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivered event again, out of the endpoint's order (an administrator's
+    "Redeliver"), and log it. An event the endpoint has not passed yet is left to the
+    ordered path instead (services.webhook_redeliver)."""
+    endpoint, event = delivery.endpoint, delivery.event
+    org_slug = Organization.objects.filter(pk=endpoint.org_id).values_list("slug", flat=True).first()
+    attempt = post(endpoint, event, org_slug)
+    done = WebhookDelivery.objects.filter(endpoint=endpoint, event=event).count()
+    return WebhookDelivery.objects.create(
+        org_id=endpoint.org_id, endpoint=endpoint, event=event, attempt=done + 1, redelivery=True,
+        status_code=attempt.status_code, succeeded=attempt.succeeded, latency_ms=attempt.latency_ms,
+        error=attempt.error)
+
+
+def due_endpoint_ids() -> list[int]:
+    """Active endpoints behind their organization's events, not waiting for a retry, not
+    held by a live worker: what Celery beat queues."""
+    now = timezone.now()
+    newest = OrgEventSequence.objects.filter(org_id=OuterRef("org_id")).values("last_seq")[:1]
+    return list(
+        WebhookEndpoint.objects.filter(state=Active)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .annotate(newest=Subquery(newest)).filter(delivered_seq__lt=F("newest"))
+        .values_list("pk", flat=True))
+
