@@ -321,6 +321,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "orgs.models.Membership.Role",
         "GroupRuleRoleEnum": "sso.models.GroupRule.Role",
+        "EventTypeEnum": "api.endpoints.events.EVENT_TYPES",
+        "WebhookStateEnum": "webhooks.models.WebhookEndpoint.State",
+        "WebhookStateChangeEnum": "api.endpoints.webhooks.STATE_CHANGES",
     },
 }
 

@@ -90,7 +90,9 @@ def webhook_create(*, org: Organization, actor: User | None, url: str, event_typ
 
 @transaction.atomic
 def webhook_update(*, org: Organization, actor: User | None, endpoint_id, url: str | None = None,
-                   event_types=None, description: str | None = None) -> WebhookEndpoint:
+                   event_types=None, description: str | None = None, state: str | None = None) -> WebhookEndpoint:
+    """Change what is given (None: unchanged); `state` "paused" or "active" pauses or
+    resumes it (webhook_pause, webhook_resume), all in one transaction."""
     endpoint = _locked(org, endpoint_id)
     old = {"url": endpoint.url, "event_types": endpoint.event_types, "description": endpoint.description}
     if url is not None:
@@ -100,10 +102,13 @@ def webhook_update(*, org: Organization, actor: User | None, endpoint_id, url: s
     if description is not None:
         endpoint.description = description.strip()[:200]
     new = {"url": endpoint.url, "event_types": endpoint.event_types, "description": endpoint.description}
-    if new == old:
-        return endpoint
-    endpoint.save(update_fields=["url", "event_types", "description", "updated_at"])
-    _audit(org, actor, WebhookEvents.UPDATED, endpoint, old=old, new=new)
+    if new != old:
+        endpoint.save(update_fields=["url", "event_types", "description", "updated_at"])
+        _audit(org, actor, WebhookEvents.UPDATED, endpoint, old=old, new=new)
+    if state == State.PAUSED:
+        return webhook_pause(org=org, actor=actor, endpoint_id=endpoint.pk)
+    if state == State.ACTIVE:
+        return webhook_resume(org=org, actor=actor, endpoint_id=endpoint.pk)
     return endpoint
 
 

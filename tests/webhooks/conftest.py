@@ -56,12 +56,16 @@ class Receiver:
 LOOPBACK = ipaddress.ip_address("127.0.0.1")
 
 
-@pytest.fixture
-def loopback(settings, monkeypatch):
+def allow_loopback(settings, monkeypatch) -> None:
     """Tests only: http:// (DEBUG) and 127.0.0.1 are allowed, so a local receiver is reachable."""
     settings.DEBUG = True
     public = outbound.is_public
     monkeypatch.setattr(outbound, "is_public", lambda ip: ip == LOOPBACK or public(ip))
+
+
+@pytest.fixture
+def loopback(settings, monkeypatch):
+    allow_loopback(settings, monkeypatch)
 
 
 @pytest.fixture
