@@ -27,5 +27,6 @@ urlpatterns = [
     path("orgs/<slug:org_slug>/settings/authentication/", include("sso.dashboard_urls")),
     path("scim/v2/<slug:org_slug>/", include("scim.urls")),
     path("orgs/<slug:org_slug>/settings/directory-sync/", include("scim.dashboard_urls")),
+    path("orgs/<slug:org_slug>/settings/webhooks/", include("webhooks.dashboard_urls")),
     path("", include("orgs.urls")),
 ]
