@@ -3,10 +3,11 @@ with exponential backoff, every attempt logged (WebhookDelivery).
 
 - **In order, nothing lost.** An endpoint has a cursor (`delivered_seq`): `deliver` sends
   the next numbered event of a type the endpoint chose, and moves the cursor past it only
-  when the endpoint answered 2xx, in the transaction that logs the attempt. A worker that
-  dies between the POST and that commit leaves the cursor where it was, so the event is
-  sent again: delivery is at least once, and `Gatehouse-Event-Id` lets a receiver drop a
-  repeat.
+  once the endpoint answered 2xx, in the transaction that logs the attempt (successes are
+  recorded FLUSH_EVERY at a time or every FLUSH_SECONDS, and before anything else). A
+  worker that dies between a POST and that commit leaves the cursor where it was, so
+  those events are sent again: delivery is at least once, and `Gatehouse-Event-Id` lets a
+  receiver drop a repeat.
 - **One worker per endpoint.** `deliver` first takes the endpoint's lease (a conditional
   UPDATE, renewed with each event); a second worker finds it taken and returns. A killed
   worker's lease lapses after LEASE and Celery beat (`tasks.deliver_due`) queues the
@@ -47,6 +48,10 @@ EVENT_TYPE_HEADER = "Gatehouse-Event-Type"
 # What an endpoint may answer: read and dropped, so only a cap.
 MAX_ANSWER_BYTES = 64 * 1024
 BATCH = 200
+# Successes are recorded (logged, the cursor moved) this many at a time, or after this long:
+# a worker killed meanwhile sends those again, never skips them.
+FLUSH_EVERY = 100
+FLUSH_SECONDS = 1.0
 Active = WebhookEndpoint.State.ACTIVE
 
 
@@ -117,54 +122,80 @@ def deliver(endpoint_id: int) -> int:
     endpoint = _claim(endpoint_id)
     if endpoint is None:
         return 0
-    org_slug = Organization.objects.filter(pk=endpoint.org_id).values_list("slug", flat=True).first()
-    delivered = 0
-    ends_at = time.monotonic() + settings.WEBHOOK_DRAIN_SECONDS
     try:
-        while time.monotonic() < ends_at:
-            newest = events.last_seq(endpoint.org_id)
-            batch = list(events.events_after(org=endpoint.org_id, after=endpoint.delivered_seq, upto=newest,
-                                             limit=BATCH, types=endpoint.event_types))
-            for event in batch:
-                attempt = post(endpoint, event, org_slug)
-                if not _record(endpoint, event, attempt):
-                    return delivered  # failed (retry later), or paused, disabled, deleted meanwhile
-                delivered += 1
-                if time.monotonic() >= ends_at:
-                    return delivered
-            if len(batch) < BATCH:
-                # Everything up to `newest` is done: what was not of its types too.
-                WebhookEndpoint.objects.filter(pk=endpoint.pk, delivered_seq__lt=newest).update(delivered_seq=newest)
-                return delivered
+        return _drain(endpoint)
     finally:
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(leased_until=None)
+
+
+def _drain(endpoint: WebhookEndpoint) -> int:
+    org_slug = Organization.objects.filter(pk=endpoint.org_id).values_list("slug", flat=True).first()
+    delivered, done = 0, []
+    ends_at = time.monotonic() + settings.WEBHOOK_DRAIN_SECONDS
+    flushed_at = time.monotonic()
+    while time.monotonic() < ends_at:
+        newest = events.last_seq(endpoint.org_id)
+        batch = list(events.events_after(org=endpoint.org_id, after=endpoint.delivered_seq, upto=newest,
+                                         limit=BATCH, types=endpoint.event_types))
+        for event in batch:
+            attempt = post(endpoint, event, org_slug)
+            if not attempt.succeeded:
+                if _record_done(endpoint, done):
+                    _record_failure(endpoint, event, attempt)
+                return delivered
+            done.append(WebhookDelivery(
+                org_id=endpoint.org_id, endpoint=endpoint, event=event, attempt=endpoint.failed_attempts + 1,
+                status_code=attempt.status_code, succeeded=True, latency_ms=attempt.latency_ms,
+                created_at=timezone.now()))
+            endpoint.failed_attempts = 0
+            delivered += 1
+            if time.monotonic() >= ends_at:
+                _record_done(endpoint, done)
+                return delivered
+            if len(done) >= FLUSH_EVERY or time.monotonic() - flushed_at >= FLUSH_SECONDS:
+                if not _record_done(endpoint, done):
+                    return delivered  # paused, disabled or deleted meanwhile
+                done, flushed_at = [], time.monotonic()
+        if len(batch) < BATCH:
+            # Everything up to `newest` is done: what was not of its types too.
+            _record_done(endpoint, done, newest=newest)
+            return delivered
+    _record_done(endpoint, done)
     return delivered
 
 
 @transaction.atomic
-def _record(endpoint: WebhookEndpoint, event: OrgEvent, attempt: Attempt) -> bool:
-    """Log the attempt and move the endpoint on (success) or set its retry (failure), in
-    one transaction; True when the next event may follow."""
+def _record_done(endpoint: WebhookEndpoint, done: list[WebhookDelivery], *, newest: int | None = None) -> bool:
+    """Log the successful deliveries `done` and move the cursor past them (and up to
+    `newest`), in one transaction; False when the endpoint is no longer active."""
+    seq = max([endpoint.delivered_seq, newest or 0, *(delivery.event.seq for delivery in done)])
+    if seq == endpoint.delivered_seq and not done:
+        return True
+    WebhookDelivery.objects.bulk_create(done)
+    endpoint.delivered_seq = seq
+    return bool(WebhookEndpoint.objects.filter(pk=endpoint.pk, state=Active).update(
+        delivered_seq=seq, failed_attempts=0, next_attempt_at=None, failing_since=None,
+        leased_until=timezone.now() + lease()))
+
+
+@transaction.atomic
+def _record_failure(endpoint: WebhookEndpoint, event: OrgEvent, attempt: Attempt) -> None:
+    """Log the failed attempt and set the retry, or disable the endpoint after 3 days of failures."""
     now = timezone.now()
     WebhookDelivery.objects.create(
         org_id=endpoint.org_id, endpoint=endpoint, event=event, attempt=endpoint.failed_attempts + 1,
-        status_code=attempt.status_code, succeeded=attempt.succeeded, latency_ms=attempt.latency_ms,
-        error=attempt.error, created_at=now)
-    mine = WebhookEndpoint.objects.filter(pk=endpoint.pk, state=Active)
-    if attempt.succeeded:
-        endpoint.delivered_seq, endpoint.failed_attempts = event.seq, 0
-        return bool(mine.update(delivered_seq=event.seq, failed_attempts=0, next_attempt_at=None, failing_since=None,
-                                leased_until=now + lease()))
+        status_code=attempt.status_code, succeeded=False, latency_ms=attempt.latency_ms, error=attempt.error,
+        created_at=now)
     endpoint.failed_attempts += 1
     failing_since = endpoint.failing_since or now
     if now - failing_since >= timedelta(seconds=settings.WEBHOOK_DISABLE_AFTER_SECONDS):
         from .services import webhook_disable_failing
 
         webhook_disable_failing(endpoint_id=endpoint.pk, failing_since=failing_since, last_error=attempt.error)
-        return False
-    mine.update(failed_attempts=endpoint.failed_attempts, failing_since=failing_since,
-                next_attempt_at=now + backoff(endpoint.failed_attempts))
-    return False
+        return
+    WebhookEndpoint.objects.filter(pk=endpoint.pk, state=Active).update(
+        failed_attempts=endpoint.failed_attempts, failing_since=failing_since,
+        next_attempt_at=now + backoff(endpoint.failed_attempts))
 
 
 def redeliver_now(delivery: WebhookDelivery) -> WebhookDelivery:

@@ -112,25 +112,40 @@ def test_an_unreachable_endpoint_is_logged_with_the_reason(org, admin_user, memb
 
 
 def test_no_event_is_lost_when_a_delivery_dies_mid_way(org, admin_user, member, endpoint, receiver, monkeypatch):
-    """The worker dies after POSTing event 2, before recording it: the cursor stays on event 1,
-    so the next delivery starts again at event 2 (at least once; the id tells a repeat)."""
+    """The worker dies right after POSTing event 2, before anything is recorded: the cursor
+    has not passed an event that was not recorded, so the next delivery sends from there
+    again, in order (at least once; the event id tells a repeat), and loses nothing."""
     three_events(org, admin_user, member)
-    record, second = delivery._record, endpoint.delivered_seq + 2
+    real_post, second = delivery.post, endpoint.delivered_seq + 2
 
-    def dies_on_the_second(endpoint, event, attempt):
+    def killed_after_the_second(endpoint, event, org_slug):
+        attempt = real_post(endpoint, event, org_slug)
         if event.seq == second:
             raise SystemExit("worker killed")
-        return record(endpoint, event, attempt)
+        return attempt
 
-    monkeypatch.setattr(delivery, "_record", dies_on_the_second)
+    monkeypatch.setattr(delivery, "post", killed_after_the_second)
     with pytest.raises(SystemExit):
         delivery.deliver(endpoint.pk)
-    endpoint.refresh_from_db()
-    assert endpoint.delivered_seq == second - 1
-    monkeypatch.setattr(delivery, "_record", record)
-    assert delivery.deliver(endpoint.pk) == 2
-    assert receiver.types == ["member.role_changed", "team.created", "team.created", "team.renamed"]
+    cursor = WebhookEndpoint.objects.get(pk=endpoint.pk).delivered_seq
+    assert endpoint.delivered_seq <= cursor < second
+    monkeypatch.setattr(delivery, "post", real_post)
+    assert delivery.deliver(endpoint.pk) == endpoint.delivered_seq + 3 - cursor
+    assert receiver.types == ["member.role_changed", "team.created", "member.role_changed", "team.created",
+                              "team.renamed"]
     assert len(set(receiver.event_ids)) == 3
+    # Recorded once each: the log shows what reached the cursor.
+    assert WebhookDelivery.objects.filter(endpoint=endpoint, succeeded=True).count() == 3
+
+
+def test_successes_are_recorded_before_a_failure(org, admin_user, member, endpoint, receiver):
+    three_events(org, admin_user, member)
+    receiver.script = [200, 200, 500]
+    assert delivery.deliver(endpoint.pk) == 2
+    endpoint_now = WebhookEndpoint.objects.get(pk=endpoint.pk)
+    assert endpoint_now.delivered_seq == endpoint.delivered_seq + 2 and endpoint_now.failed_attempts == 1
+    assert list(WebhookDelivery.objects.filter(endpoint=endpoint).order_by("pk")
+                .values_list("succeeded", flat=True)) == [True, True, False]
 
 
 def test_a_killed_workers_lease_lapses_and_the_next_resumes(org, admin_user, member, endpoint, receiver):
