@@ -246,7 +246,10 @@ class OrgEvent(models.Model):
     committed in any order, so a cursor on them could skip an event."""
 
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
-    audit = models.OneToOneField(AuditEvent, on_delete=models.CASCADE, related_name="+")
+    # DO_NOTHING: audit rows go only with their organization, and so do these rows; a
+    # CASCADE here would make deleting an organization fetch every audit id (and overflow
+    # the parameters of one query past 65,535 events) instead of one DELETE per table.
+    audit = models.OneToOneField(AuditEvent, on_delete=models.DO_NOTHING, related_name="+")
     public_id = models.CharField(max_length=40, unique=True)
     type = models.CharField(max_length=64)
     seq = models.BigIntegerField(null=True, blank=True)
