@@ -143,10 +143,7 @@ def _drain(endpoint: WebhookEndpoint) -> int:
                 if _record_done(endpoint, done):
                     _record_failure(endpoint, event, attempt)
                 return delivered
-            done.append(WebhookDelivery(
-                org_id=endpoint.org_id, endpoint=endpoint, event=event, attempt=endpoint.failed_attempts + 1,
-                status_code=attempt.status_code, succeeded=True, latency_ms=attempt.latency_ms,
-                created_at=timezone.now()))
+            done.append(_logged(endpoint, event, attempt, endpoint.failed_attempts + 1))
             endpoint.failed_attempts = 0
             delivered += 1
             if time.monotonic() >= ends_at:
@@ -162,6 +159,14 @@ def _drain(endpoint: WebhookEndpoint) -> int:
             return delivered
     _record_done(endpoint, done)
     return delivered
+
+
+def _logged(endpoint: WebhookEndpoint, event: OrgEvent, attempt: Attempt, number: int, *,
+            redelivery: bool = False) -> WebhookDelivery:
+    """The (unsaved) delivery log row of `attempt`, the `number`-th of `event` at `endpoint`."""
+    return WebhookDelivery(org_id=endpoint.org_id, endpoint=endpoint, event=event, attempt=number,
+                           redelivery=redelivery, status_code=attempt.status_code, succeeded=attempt.succeeded,
+                           latency_ms=attempt.latency_ms, error=attempt.error, created_at=timezone.now())
 
 
 @transaction.atomic
@@ -181,11 +186,9 @@ def _record_done(endpoint: WebhookEndpoint, done: list[WebhookDelivery], *, newe
 @transaction.atomic
 def _record_failure(endpoint: WebhookEndpoint, event: OrgEvent, attempt: Attempt) -> None:
     """Log the failed attempt and set the retry, or disable the endpoint after 3 days of failures."""
-    now = timezone.now()
-    WebhookDelivery.objects.create(
-        org_id=endpoint.org_id, endpoint=endpoint, event=event, attempt=endpoint.failed_attempts + 1,
-        status_code=attempt.status_code, succeeded=False, latency_ms=attempt.latency_ms, error=attempt.error,
-        created_at=now)
+    logged = _logged(endpoint, event, attempt, endpoint.failed_attempts + 1)
+    logged.save()
+    now = logged.created_at
     endpoint.failed_attempts += 1
     failing_since = endpoint.failing_since or now
     if now - failing_since >= timedelta(seconds=settings.WEBHOOK_DISABLE_AFTER_SECONDS):
@@ -206,10 +209,9 @@ def redeliver_now(delivery: WebhookDelivery) -> WebhookDelivery:
     org_slug = Organization.objects.filter(pk=endpoint.org_id).values_list("slug", flat=True).first()
     attempt = post(endpoint, event, org_slug)
     done = WebhookDelivery.objects.filter(endpoint=endpoint, event=event).count()
-    return WebhookDelivery.objects.create(
-        org_id=endpoint.org_id, endpoint=endpoint, event=event, attempt=done + 1, redelivery=True,
-        status_code=attempt.status_code, succeeded=attempt.succeeded, latency_ms=attempt.latency_ms,
-        error=attempt.error)
+    logged = _logged(endpoint, event, attempt, done + 1, redelivery=True)
+    logged.save()
+    return logged
 
 
 def due_endpoint_ids() -> list[int]:

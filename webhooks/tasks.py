@@ -2,6 +2,7 @@
 
 Rule ids: docs/rules.md."""
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.core.mail import send_mail
 
@@ -31,6 +32,11 @@ def deliver_due() -> int:
     for endpoint_id in due:
         enqueue_on_commit(deliver_endpoint, if_unqueued=RESUME, args=(endpoint_id,))
     return len(due)
+
+
+@worker_ready.connect
+def _deliver_due_on_worker_start(sender=None, **kwargs):
+    deliver_due.delay()
 
 
 @shared_task
