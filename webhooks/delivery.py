@@ -157,7 +157,10 @@ def _drain(endpoint: WebhookEndpoint) -> int:
             # Everything up to `newest` is done: what was not of its types too.
             _record_done(endpoint, done, newest=newest)
             return delivered
-    _record_done(endpoint, done)
+        # The next batch reads after the cursor: it must have passed this whole batch.
+        if not _record_done(endpoint, done):
+            return delivered
+        done, flushed_at = [], time.monotonic()
     return delivered
 
 

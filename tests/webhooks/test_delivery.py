@@ -138,6 +138,24 @@ def test_no_event_is_lost_when_a_delivery_dies_mid_way(org, admin_user, member, 
     assert WebhookDelivery.objects.filter(endpoint=endpoint, succeeded=True).count() == 3
 
 
+def test_a_backlog_of_several_batches_is_sent_once_each_in_order(org, admin_user, receiver, monkeypatch):
+    """Batches of 3 events read after the cursor, successes recorded every 2 or at once:
+    whatever the two cut, each event is sent once."""
+    endpoint, _ = webhook_create(org=org, actor=admin_user, url=receiver.url, event_types=["team.created"])
+    for i in range(10):
+        team_create(org=org, name=f"t{i}", actor=admin_user)
+    numbered(org)
+    monkeypatch.setattr(delivery, "BATCH", 3)
+    for flush_every, flush_seconds in ((2, 60.0), (100, 0.0)):
+        monkeypatch.setattr(delivery, "FLUSH_EVERY", flush_every)
+        monkeypatch.setattr(delivery, "FLUSH_SECONDS", flush_seconds)
+        receiver.requests.clear()
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(delivered_seq=endpoint.delivered_seq)
+        assert delivery.deliver(endpoint.pk) == 10
+        labels = [json.loads(r["body"])["data"]["target"]["label"] for r in receiver.requests]
+        assert labels == [f"t{i}" for i in range(10)]
+
+
 def test_successes_are_recorded_before_a_failure(org, admin_user, member, endpoint, receiver):
     three_events(org, admin_user, member)
     receiver.script = [200, 200, 500]
