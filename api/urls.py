@@ -7,8 +7,8 @@ caller's role (api.permissions).
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
-from .endpoints import (account, audit, credentials, directory_sync, group_rules, invitations, members, setup_links, sso,
-                        teams)
+from .endpoints import (account, audit, credentials, directory_sync, events, group_rules, invitations, members,
+                        setup_links, sso, teams, webhooks)
 from .views import not_found
 
 app_name = "api"
@@ -75,6 +75,16 @@ urlpatterns = [
              "directory-sync-rotate-token"),
     org_path("/setup-links", setup_links.SetupLinkListView.as_view(), "setup-links"),
     org_path("/setup-links/<int:link_id>", setup_links.SetupLinkDetailView.as_view(), "setup-link"),
+    # Events and webhooks (orgs.events, webhooks)
+    org_path("/events", events.EventListView.as_view(), "events"),
+    org_path("/webhooks", webhooks.WebhookListView.as_view(), "webhooks"),
+    org_path("/webhooks/<int:webhook_id>", webhooks.WebhookDetailView.as_view(), "webhook"),
+    org_path("/webhooks/<int:webhook_id>/rotate-secret", webhooks.WebhookRotateSecretView.as_view(),
+             "webhook-rotate-secret"),
+    org_path("/webhooks/<int:webhook_id>/deliveries", webhooks.WebhookDeliveryListView.as_view(),
+             "webhook-deliveries"),
+    org_path("/webhooks/<int:webhook_id>/deliveries/<int:delivery_id>/redeliver",
+             webhooks.WebhookRedeliverView.as_view(), "webhook-redeliver"),
 ]
 
 # Keep last: unmatched API URLs answer a JSON 404 instead of the site's HTML page.

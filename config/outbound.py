@@ -1,5 +1,5 @@
-"""Every outbound HTTP request the server makes on a user's behalf (an IdP's metadata URL
-now, webhooks later) goes through `fetch`: one exchange that can neither be held open nor
+"""Every outbound HTTP request the server makes on a user's behalf (an IdP's metadata URL,
+webhook deliveries) goes through `fetch`: one exchange that can neither be held open nor
 pointed inward.
 
 - **A deadline for the whole exchange.** Connecting, the TLS handshake, sending, the
@@ -103,7 +103,9 @@ def fetch(url: str, *, method: str = "GET", headers: dict[str, str] | None = Non
         if response.length is not None and response.length > max_bytes:
             raise OutboundError(f"{host} answered more than {_size(max_bytes)}, the limit.")
         content = bytearray()
-        while len(content) <= max_bytes:
+        # Once the body's declared length is read, http.client closes the socket when the
+        # server said `Connection: close` or spoke HTTP/1.0: then there is nothing more to read.
+        while len(content) <= max_bytes and not response.isclosed():
             sock.settimeout(_left(ends_at))
             chunk = response.read(min(_CHUNK, max_bytes + 1 - len(content)))
             if not chunk:
@@ -129,6 +131,15 @@ def fetch(url: str, *, method: str = "GET", headers: dict[str, str] | None = Non
         for opened in (response, conn, sock):  # the response holds the descriptor open until closed
             if opened is not None:
                 opened.close()
+
+
+def check_url(url: str) -> None:
+    """What `fetch` checks before connecting (https outside DEBUG, the URL's form, every
+    address the host resolves to public), for a URL kept to fetch later (a webhook
+    endpoint): refused when it is saved, with the same OutboundError. `fetch` checks again
+    each time, since a name may resolve elsewhere later."""
+    _scheme, host, port, _target = _split(url)
+    _resolve(host, port, allow_private=False)
 
 
 def _split(url: str) -> tuple[str, str, int, str]:

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "sso",
     "scim",
     "setuplinks",
+    "webhooks",
     "demo",
 ]
 
@@ -125,8 +126,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 # work is recorded in the database but whose message was lost (broker down when queued,
 # worker killed): the SSO enable job and the removal emails.
 SSO_RESUME_EVERY_SECONDS = env.int("SSO_RESUME_EVERY_SECONDS", default=60)
+# Webhooks (webhooks.delivery): deliveries due — retries whose time came, events whose
+# message was lost, endpoints whose worker died — are queued every WEBHOOK_DUE_EVERY_SECONDS.
+WEBHOOK_DUE_EVERY_SECONDS = env.int("WEBHOOK_DUE_EVERY_SECONDS", default=15)
 CELERY_BEAT_SCHEDULE = {"resume-sso-jobs": {"task": "sso.tasks.resume_sso_jobs",
-                                            "schedule": float(SSO_RESUME_EVERY_SECONDS)}}
+                                            "schedule": float(SSO_RESUME_EVERY_SECONDS)},
+                        "deliver-due-webhooks": {"task": "webhooks.tasks.deliver_due",
+                                                 "schedule": float(WEBHOOK_DUE_EVERY_SECONDS)}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -266,6 +272,17 @@ OUTBOUND_FETCH_WINDOW_SECONDS = env.int("OUTBOUND_FETCH_WINDOW_SECONDS", default
 # window, counted before the secret is looked up; past it 429 with Retry-After.
 SETUP_LINK_REQUESTS_PER_CLIENT = env.int("SETUP_LINK_REQUESTS_PER_CLIENT", default=60)
 SETUP_LINK_WINDOW_SECONDS = env.int("SETUP_LINK_WINDOW_SECONDS", default=60)
+# Webhook delivery (webhooks.delivery): each POST ends within WEBHOOK_DEADLINE_SECONDS; a failed
+# event is retried after WEBHOOK_RETRY_FIRST_SECONDS, doubling each time up to
+# WEBHOOK_RETRY_MAX_SECONDS; an endpoint failing for WEBHOOK_DISABLE_AFTER_SECONDS (3 days) is
+# disabled and the organization's administrators are emailed. One delivery task keeps going
+# for at most WEBHOOK_DRAIN_SECONDS, then leaves the rest to the next (beat queues it).
+WEBHOOK_DEADLINE_SECONDS = env.float("WEBHOOK_DEADLINE_SECONDS", default=5.0)
+WEBHOOK_RETRY_FIRST_SECONDS = env.int("WEBHOOK_RETRY_FIRST_SECONDS", default=15)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
+WEBHOOK_DISABLE_AFTER_SECONDS = env.int("WEBHOOK_DISABLE_AFTER_SECONDS", default=3 * 24 * 3600)
+WEBHOOK_DRAIN_SECONDS = env.int("WEBHOOK_DRAIN_SECONDS", default=60)
+WEBHOOK_ENDPOINTS_PER_ORG = env.int("WEBHOOK_ENDPOINTS_PER_ORG", default=10)
 
 # The built-in SAML test identity provider (/sso/test-idp/), for `demo` and development only.
 SAML_TEST_IDP = env.bool("SAML_TEST_IDP", default=False)
@@ -319,6 +336,9 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "orgs.models.Membership.Role",
         "GroupRuleRoleEnum": "sso.models.GroupRule.Role",
         "SetupLinkStateEnum": "setuplinks.models.SetupLink.State",
+        "EventTypeEnum": "api.endpoints.events.EVENT_TYPES",
+        "WebhookStateEnum": "webhooks.models.WebhookEndpoint.State",
+        "WebhookStateChangeEnum": "api.endpoints.webhooks.STATE_CHANGES",
     },
 }
 

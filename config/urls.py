@@ -30,5 +30,6 @@ urlpatterns = [
     # A setup link's pages: the secret in the URL says which organization (issue 14).
     path("setup/", include("setuplinks.urls")),
     path("orgs/<slug:org_slug>/settings/directory-sync/", include("scim.dashboard_urls")),
+    path("orgs/<slug:org_slug>/settings/webhooks/", include("webhooks.dashboard_urls")),
     path("", include("orgs.urls")),
 ]

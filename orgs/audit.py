@@ -7,6 +7,7 @@ import contextvars
 
 from config import sql
 
+from . import events
 from .models import AuditEvent
 
 _client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_client_ip", default=None)
@@ -41,6 +42,20 @@ class Events:
 
 
 _event_catalogues: list[type] = [Events]
+
+# What webhooks and the events API carry of these (orgs.events).
+events.carry({
+    Events.MEMBER_ADDED: "A person joined the organization (invitation, SSO sign-in, Directory Sync, an operator).",
+    Events.MEMBER_REMOVED: "A membership ended (`before`: its role and database administrator grant; "
+                           "`after.reason`).",
+    Events.MEMBER_ROLE_CHANGED: "A member's role changed (`before.role` → `after.role`).",
+    Events.MEMBER_DATABASE_ADMIN_CHANGED: "The Database Administrator grant was given or taken.",
+    Events.TEAM_CREATED: "A team was created (by hand or for a directory group).",
+    Events.TEAM_RENAMED: "A team was renamed.",
+    Events.TEAM_DELETED: "A team was deleted.",
+    Events.TEAM_MEMBER_ADDED: "A member was added to a team.",
+    Events.TEAM_MEMBER_REMOVED: "A member was removed from a team.",
+})
 
 
 def register_events(catalogue: type) -> type:
@@ -91,8 +106,11 @@ def audit_row(*, org, actor, event: str, target=None, target_label: str = "", ol
 def audit_record(*, org, actor, event: str, target=None, target_label: str = "", old=None, new=None,
                  actor_label: str | None = None) -> AuditEvent:
     """Append one event, inside the caller's transaction (one INSERT, without the ORM's
-    cost per statement: every SSO sign-in writes one)."""
+    cost per statement: every SSO sign-in writes one; two for a type webhooks carry).
+    Services that insert audit rows themselves pass them to orgs.events.record_many."""
     row = audit_row(org=org, actor=actor, event=event, target=target, target_label=target_label, old=old, new=new,
                     actor_label=actor_label)
     sql.insert(row)
+    if events.is_carried(event):
+        events.record(row)  # the webhook outbox: one INSERT more, in the same transaction
     return row

@@ -238,3 +238,34 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit events are append-only.")
+
+
+class OrgEvent(models.Model):
+    """The webhook outbox: one row per audit event that webhooks carry (orgs.events),
+    written in the transaction of the change, beside its audit row, which holds what
+    happened (actor, target, old → new). `seq` orders an organization's events for
+    delivery and the events API; it is NULL until the sequencer (orgs.events.sequence)
+    numbers the row, after its transaction committed: ids are taken in insert order but
+    committed in any order, so a cursor on them could skip an event."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # DO_NOTHING: audit rows go only with their organization, and so do these rows; a
+    # CASCADE here would make deleting an organization fetch every audit id (and overflow
+    # the parameters of one query past 65,535 events) instead of one DELETE per table.
+    audit = models.OneToOneField(AuditEvent, on_delete=models.DO_NOTHING, related_name="+")
+    public_id = models.CharField(max_length=40, unique=True)
+    type = models.CharField(max_length=64)
+    seq = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["org", "seq"], name="orgs_event_org_seq")]
+        # What the sequencer looks for: small, since rows leave it once numbered.
+        indexes = [models.Index(fields=["org", "id"], condition=models.Q(seq__isnull=True),
+                                name="orgs_event_unsequenced")]
+
+
+class OrgEventSequence(models.Model):
+    """The last `OrgEvent.seq` given in an organization; its row lock serializes the sequencer."""
+
+    org = models.OneToOneField(Organization, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    last_seq = models.BigIntegerField(default=0)

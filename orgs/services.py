@@ -21,7 +21,7 @@ from accounts.services import clean_email
 from config.enqueue import RUN_HERE, enqueue_on_commit
 from config.errors import Conflict, NotAllowed, NotFound, ServiceError
 
-from . import fastpath
+from . import events, fastpath
 from .audit import Events, audit_record, audit_row
 from .models import (
     RESERVED_SLUGS,
@@ -236,12 +236,12 @@ def membership_remove_batch(*, org: Organization, user_ids: list, actor: User | 
     )
     if not rows:
         return []
-    AuditEvent.objects.bulk_create([
+    events.record_many(AuditEvent.objects.bulk_create([
         audit_row(org=org, actor=actor, actor_label=actor_label, event=Events.MEMBER_REMOVED, target=m,
                   target_label=m.user.email, old={"role": m.role, "database_admin": m.is_database_admin},
                   new={"reason": reason})
         for m in rows
-    ])
+    ]))
     Membership.objects.filter(pk__in=[m.pk for m in rows]).delete()
     return [m.user_id for m in rows]
 

@@ -20,3 +20,13 @@ def send_invitation_email(*, invitation_id: int, link: str) -> bool:
         recipient_list=[invitation.email],
     )
     return True
+
+
+@shared_task
+def sequence_events(org_id: int) -> int:
+    """Number the organization's committed new events (orgs.events.sequence); queued on
+    commit by every transaction that wrote one. A lost message is made up for by Celery
+    beat (webhooks.tasks.deliver_due) and by the events API, which both sequence first."""
+    from .events import sequence
+
+    return sequence(org_id)

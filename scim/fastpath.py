@@ -16,9 +16,10 @@ from django.utils import timezone
 from accounts.models import User, normalize_email
 from config import sql
 from config.errors import NotFound
+from orgs import events
 from orgs.audit import Events as OrgEvents
 from orgs.audit import audit_row
-from orgs.models import Membership
+from orgs.models import AuditEvent, Membership
 from sso.models import VerifiedDomain
 from teams.models import TeamMember
 
@@ -58,7 +59,7 @@ def scim_user_create(*, org, directory: Directory, fields: resources.UserFields)
     """PostgreSQL: POST /Users for an email no account has, in ONE statement of
     data-modifying CTEs: the account (no usable password; the body's is ignored), its
     directory-managed membership and `member.added`, the directory user and
-    `directory.user_created`. With the token lookup, a POST costs two queries.
+    `directory.user_created`, and the two events' webhook outbox rows (orgs.events). With the token lookup, a POST costs two queries.
 
     Each INSERT selects from the RETURNING of the one before, so when an account has
     this email its `ON CONFLICT DO NOTHING` returns no row, nothing is written, and this
@@ -105,6 +106,9 @@ def scim_user_create(*, org, directory: Directory, fields: resources.UserFields)
             ("membership", *sql.insert_sql(membership, select_from=["account"], returning=True, user=account_id)),
             ("member_added", *sql.insert_sql(member_added, select_from=["membership"], returning=True,
                                               target_id=f"{membership_id}::text")),
+            # Its webhook event (orgs.events), as audit_record writes it.
+            ("member_added_event", *sql.insert_sql(events.event_row(member_added), select_from=["member_added"],
+                                                    returning=True, audit=sql.column(AuditEvent, "pk", "member_added"))),
             ("directory_user", *sql.insert_sql(directory_user, select_from=["account", "membership"], returning=True,
                                                 user=account_id, membership=membership_id)),
         ]
@@ -114,11 +118,14 @@ def scim_user_create(*, org, directory: Directory, fields: resources.UserFields)
     user_created = audit_row(org=org, actor=None, actor_label=services.DIRECTORY,
                              event=services.DirectoryEvents.USER_CREATED, target=directory_user,
                              target_label=fields.user_name, new={"active": fields.active, "role": fields.role or None})
-    # Reading member_added's row makes its INSERT come first, so the two audit events
-    # keep the ORM path's order (ids) instead of PostgreSQL's unspecified CTE order.
+    # Reading member_added's rows makes their INSERTs come first, so the two audit events
+    # and their webhook events keep the ORM path's order (ids) instead of PostgreSQL's
+    # unspecified CTE order.
     ctes.append(("user_created", *sql.insert_sql(
-        user_created, select_from=["directory_user", "member_added"] if membership else ["directory_user"],
-        target_id=f"{directory_user_id}::text")))
+        user_created, select_from=["directory_user", "member_added_event"] if membership else ["directory_user"],
+        returning=True, target_id=f"{directory_user_id}::text")))
+    ctes.append(("user_created_event", *sql.insert_sql(events.event_row(user_created), select_from=["user_created"],
+                                                        audit=sql.column(AuditEvent, "pk", "user_created"))))
     read = [(User, "account")] + ([(Membership, "membership")] if membership else []) + [
         (DirectoryUser, "directory_user")]
     statement = (
@@ -138,6 +145,7 @@ def scim_user_create(*, org, directory: Directory, fields: resources.UserFields)
         raise
     if row is None:
         return None
+    events.wake(org.pk)
     account = sql.instance(User, row)
     directory_user = sql.instance(DirectoryUser, row, sql.width(User) + (sql.width(Membership) if membership else 0))
     directory_user.org, directory_user.user = org, account

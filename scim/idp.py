@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User, normalize_email
+from orgs import events
 from orgs.audit import Events as OrgEvents
 from orgs.audit import audit_record, audit_row
 from orgs.models import AuditEvent, Membership, Organization
@@ -213,7 +214,7 @@ def _apply_rules_batch(org, ids, rules, switch_on) -> None:
             removal |= Q(team_id=team_id, membership_id__in=members)
         TeamMember.objects.filter(removal, org=org, by_rule=True).delete()
     if audit:
-        AuditEvent.objects.bulk_create(audit)
+        events.record_many(AuditEvent.objects.bulk_create(audit))
 
 
 def _role_changed(org, target, email, old, new):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.errors import Conflict, NotAllowed, NotFound
+from orgs import events
 from orgs.audit import audit_record, register_events
 from orgs.models import Membership, Organization, hash_secret, new_secret
 from orgs.services import membership_add, membership_mark_directory_managed, membership_remove
@@ -54,6 +55,21 @@ class DirectoryEvents:
     # An email change from the IdP that could not reach the account (scim.idp.follow_email).
     EMAIL_CHANGE_PENDING = idp.EMAIL_CHANGE_PENDING
     EMAIL_CHANGE_RESOLVED = idp.EMAIL_CHANGE_RESOLVED
+
+
+# What webhooks and the events API carry (orgs.events): the directory's users and groups.
+events.carry({
+    DirectoryEvents.USER_CREATED: "Directory Sync: the identity provider created a user (`after.active`, `after.role`).",
+    DirectoryEvents.USER_UPDATED: "Directory Sync: a user changed (`before`/`after`: active, user_name, role).",
+    DirectoryEvents.USER_DEACTIVATED: "Directory Sync: a user was deactivated; their membership ends "
+                                      "(a `member.removed` event follows).",
+    DirectoryEvents.USER_DELETED: "Directory Sync: a user was deleted; their membership ends.",
+    DirectoryEvents.GROUP_CREATED: "Directory Sync: a group (and its team) was created (`after.members`).",
+    DirectoryEvents.GROUP_UPDATED: "Directory Sync: a group was renamed or replaced (`before`/`after`).",
+    DirectoryEvents.GROUP_MEMBERS_CHANGED: "Directory Sync: users were added to or removed from a group "
+                                           "(`after.added_ids`/`after.removed_ids`: the SCIM ids of the users).",
+    DirectoryEvents.GROUP_DELETED: "Directory Sync: a group (and its team) was deleted.",
+})
 
 
 class DirectoryNotEnabled(NotAllowed):
@@ -667,10 +683,13 @@ def scim_group_patch(*, org: Organization, group_id, operations) -> DirectoryGro
         added = _add_members(org, group, patch.add_members)
         _refuse_unknown_members(patch.add_members, added)
         affected |= set(added) | set(patch.remove_members)
+        # Which users, not only how many: a webhook consumer mirrors the group from this.
         if patch.add_members:
             counts["added"] = len(patch.add_members)
+            counts["added_ids"] = sorted(str(pk) for pk in patch.add_members)
         if patch.remove_members:
             counts["removed"] = len(patch.remove_members)
+            counts["removed_ids"] = sorted(str(pk) for pk in patch.remove_members)
     if patch.fields_changed:
         group.save(update_fields=["display_name", "external_id", "updated_at"])
     if patch.fields_changed or patch.members_changed:

@@ -1,4 +1,5 @@
 """Audit event names of the sso app (written with orgs.audit.audit_record). Rule ids: docs/rules.md."""
+from orgs import events
 from orgs.audit import register_events
 
 
@@ -33,3 +34,13 @@ class SSOEvents:
     GROUP_RULE_REMOVED = "sso.group_rule_removed"
     GROUP_RULE_APPLIED = "sso.group_rule_applied"
     PROFILE_UPDATED = "sso.profile_updated"
+
+
+# What webhooks and the events API carry (orgs.events).
+events.carry({
+    SSOEvents.CONFIGURED: "Single sign-on's identity provider settings were saved (`before`/`after`).",
+    SSOEvents.ENABLED: "Single sign-on was enabled: non-administrators are removed (`member.removed` events follow).",
+    SSOEvents.DISABLED: "Single sign-on was disabled.",
+    SSOEvents.LOGIN_REJECTED: "A SAML sign-in was refused (`after.reason`); rate-limited and truncated.",
+    SSOEvents.GROUP_RULE_APPLIED: "A group rule changed a member's Database Administrator grant or teams.",
+})

@@ -202,6 +202,20 @@ def test_a_post_sends_its_body_and_any_status_but_a_redirect_is_returned(serve, 
 # Size, redirects, scheme ---------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("status_line,headers", [("200 OK", "Connection: close\r\n"), ("200 OK", "")])
+def test_an_answer_that_closes_the_connection_is_read_whole(serve, plain_http, status_line, headers):
+    """A server that says `Connection: close` (many do, as asked) or speaks HTTP/1.0: the
+    body ends at its length, and the socket http.client closed then is not touched again."""
+    def handle(conn, server):
+        server.read_request(conn)
+        version = "HTTP/1.0" if not headers else "HTTP/1.1"
+        conn.sendall(f"{version} {status_line}\r\nContent-Length: 2\r\n{headers}\r\nok".encode())
+
+    server = serve(handle)
+    response = local_fetch(f"http://127.0.0.1:{server.port}/hook", method="POST", body=b"{}")
+    assert (response.status, response.body) == (200, b"ok")
+
+
 def test_a_declared_length_over_the_cap_is_refused_before_the_body(serve, plain_http):
     """The body never comes: had the fetch waited for it, it would end at the deadline."""
     def handle(conn, server):

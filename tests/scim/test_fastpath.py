@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.errors import NotFound
-from orgs.models import AuditEvent, Membership, Organization
+from orgs.models import AuditEvent, Membership, Organization, OrgEvent
 from scim import fastpath, resources, services
 from scim.models import DirectoryGroup, DirectoryUser
 from sso.models import VerifiedDomain
@@ -77,13 +77,17 @@ def test_scim_user_create_writes_and_returns_what_the_orm_path_does(provisioning
     assert account["password"] == "<unusable password>"  # the body's password is ignored
     assert account["claimed"] is (account["email_verified_at"] is not None) is (case.startswith("verified domain"))
     assert fast.returned["fields"]["created_account"] is True
-    tables = {User._meta.db_table, DirectoryUser._meta.db_table, AuditEvent._meta.db_table}
+    tables = {User._meta.db_table, DirectoryUser._meta.db_table, AuditEvent._meta.db_table, OrgEvent._meta.db_table}
     if inputs["fields"].active:
         tables.add(Membership._meta.db_table)
     assert set(fast.written) == tables
     assert all(not (change["updated"] or change["deleted"]) for change in fast.written.values())
     events = [row["event"] for row in fast.written[AuditEvent._meta.db_table]["inserted"]]
     assert events == (["member.added"] if inputs["fields"].active else []) + ["directory.user_created"]
+    # The webhook outbox: one event per audit row, in the same order, not numbered yet (orgs.events).
+    outbox = fast.written[OrgEvent._meta.db_table]["inserted"]
+    assert [(row["type"], row["audit_id"], row["seq"]) for row in outbox] == [
+        (row["event"], row["id"], None) for row in fast.written[AuditEvent._meta.db_table]["inserted"]]
 
 
 @pytest.mark.postgres
@@ -242,8 +246,11 @@ def test_adding_members_costs_the_same_statements_whatever_their_number(scim, gr
     with CaptureQueriesContext(connection) as captured:
         assert scim.patch(url, body).status_code == 204
     # The token; the group's lock and lastModified; the organization's group rules (none
-    # here: nothing more); the members' lookup and inserts; the audit event.
-    assert len(_statements(captured)) == 5, _statements(captured)
+    # here: nothing more); the members' lookup and inserts; the audit event; its webhook
+    # event (orgs.events: one INSERT, whatever the number of members).
+    assert len(_statements(captured)) == 6, _statements(captured)
+    event = OrgEvent.objects.select_related("audit").get(org=scim.org, type="directory.group_members_changed")
+    assert event.audit.new["added_ids"] == sorted(str(pk) for pk in group_world["ids"][1:])
 
 
 # locked_and_touched_group: the group a PATCH changes (both databases) --------------------------

@@ -35,10 +35,14 @@ def _non_admins(org):
     return Membership.objects.filter(org=org).exclude(role=Membership.Role.ADMIN).count()
 
 
-def _queued(broker) -> int:
+def _queued(broker, task: str = "sso.tasks.remove_non_admins") -> int:
+    """How many messages of `task` wait in the broker's queue."""
+    import json
+
     import redis
 
-    return redis.Redis.from_url(broker.url).llen("gatehouse")
+    messages = redis.Redis.from_url(broker.url).lrange("gatehouse", 0, -1)
+    return sum(json.loads(message)["headers"]["task"] == task for message in messages)
 
 
 def _enable(admin_client, django_capture_on_commit_callbacks):
@@ -95,6 +99,8 @@ def test_enable_with_redis_up_queues_the_job_once(admin_client, connection, many
     response, _ = _enable(admin_client, django_capture_on_commit_callbacks)
     assert response.status_code == 200
     assert _queued(celery_broker) == 1
+    # Beside it, the numbering of the enable's webhook event (orgs.events), queued once too.
+    assert _queued(celery_broker, "orgs.tasks.sequence_events") == 1
 
 
 def test_invitation_with_redis_down_is_sent_from_the_web_process(admin_client, org, celery_broker,

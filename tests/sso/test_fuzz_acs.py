@@ -22,8 +22,9 @@ from .test_test_connection import start_test
 
 pytestmark = pytest.mark.django_db
 
-# A refused response writes its audit event (SPEC §7); the replay cache keeps a used ID.
-EXPECTED_WRITES = ("orgs.AuditEvent", "sso.UsedMessageID")
+# A refused response writes its audit event (SPEC §7) and that event's webhook outbox row
+# (sso.login_rejected, orgs.events); the replay cache keeps a used ID.
+EXPECTED_WRITES = ("orgs.AuditEvent", "orgs.OrgEvent", "sso.UsedMessageID")
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 xml_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=40)
