@@ -76,7 +76,7 @@ def test(args: list[str]) -> int:
 
 
 BENCHMARKS = ["token_auth", "members_list", "acs", "acs_cpu", "acs_http", "sso_enable", "scim_provision", "scim_groups",
-              "scim_group_lock", "scim_filter", "side_by_side", "api_profile", "audit_export", "webhooks_drain"]
+              "scim_group_lock", "scim_filter", "side_by_side", "api_profile", "audit_export", "webhooks_drain", "million"]
 
 
 def bench(names: list[str]) -> int:

@@ -253,3 +253,92 @@ def compiled(key, build, *sentinels) -> Compiled:
         found = _compiled[cache_key] = Compiled(query, params, tuple(params.index(sentinel) for sentinel in sentinels),
                                                 layout)
     return found
+
+
+def counter_triggers(db, counted, counter, field: str, key: str = "org") -> tuple[list[str], list[str]]:
+    """The statements that make database `db` keep `counter.<field>` equal to the number
+    of `counted` rows with the same `key` (a foreign key, which is `counter`'s primary
+    key), in the same transaction as each INSERT, DELETE, or UPDATE of the key — whatever
+    path wrote them: services, set-based statements, fast paths, cascades. A missing
+    `counter` row means 0. Returns (create statements, drop statements).
+
+    PostgreSQL: statement-level triggers over transition tables, so a set-based INSERT of
+    50,000 rows updates each counter row once (in key order: two statements never wait
+    on each other's counters in opposite orders). SQLite: row-level triggers."""
+    quote = db.ops.quote_name
+    rows, total = quote(counted._meta.db_table), quote(counter._meta.db_table)
+    key_column = quote(counted._meta.get_field(key).column)
+    counter_key = quote(counter._meta.pk.column)
+    value = quote(counter._meta.get_field(field).column)
+    name = f"{counted._meta.db_table}_{field}_count"
+    if db.vendor == "postgresql":
+        body = {
+            "add": (f"INSERT INTO {total} ({counter_key}, {value}) SELECT {key_column}, count(*) FROM new_rows "
+                    f"GROUP BY {key_column} ORDER BY {key_column} ON CONFLICT ({counter_key}) "
+                    f"DO UPDATE SET {value} = {total}.{value} + EXCLUDED.{value}"),
+            "remove": (f"UPDATE {total} SET {value} = {total}.{value} - gone.n FROM (SELECT {key_column}, count(*) AS n "
+                       f"FROM old_rows GROUP BY {key_column}) gone WHERE {total}.{counter_key} = gone.{key_column}"),
+        }
+        pk = quote(counted._meta.pk.column)
+        moved = (f"SELECT o.{key_column} AS was, n.{key_column} AS now FROM old_rows o JOIN new_rows n "
+                 f"ON o.{pk} = n.{pk} WHERE o.{key_column} IS DISTINCT FROM n.{key_column}")
+        functions = {
+            "insert": ("NEW TABLE AS new_rows", body["add"] + ";"),
+            "delete": ("OLD TABLE AS old_rows", body["remove"] + ";"),
+            "update": ("OLD TABLE AS old_rows NEW TABLE AS new_rows",
+                       f"IF EXISTS ({moved}) THEN "
+                       f"{body['add'].replace('FROM new_rows', f'FROM ({moved}) m(x, {key_column})')}; "
+                       f"{body['remove'].replace('FROM old_rows', f'FROM ({moved}) m({key_column}, x)')}; END IF;"),
+        }
+        create, drop = [], []
+        for event, (referencing, statements) in functions.items():
+            function = quote(f"{name}_{event}")
+            create += [f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                       f"BEGIN {statements} RETURN NULL; END $$",
+                       f"CREATE TRIGGER {quote(f'{name}_{event}')} AFTER {event.upper()} ON {rows} "
+                       f"REFERENCING {referencing} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"]
+            drop += [f"DROP TRIGGER IF EXISTS {quote(f'{name}_{event}')} ON {rows}",
+                     f"DROP FUNCTION IF EXISTS {function}()"]
+        return create, drop
+    add = (lambda row: f"INSERT INTO {total} ({counter_key}, {value}) VALUES ({row}.{key_column}, 1) "
+                       f"ON CONFLICT ({counter_key}) DO UPDATE SET {value} = {value} + 1;")
+    remove = (lambda row: f"UPDATE {total} SET {value} = {value} - 1 WHERE {counter_key} = {row}.{key_column};")
+    create = [
+        f"CREATE TRIGGER {quote(f'{name}_insert')} AFTER INSERT ON {rows} BEGIN {add('NEW')} END",
+        f"CREATE TRIGGER {quote(f'{name}_delete')} AFTER DELETE ON {rows} BEGIN {remove('OLD')} END",
+        f"CREATE TRIGGER {quote(f'{name}_update')} AFTER UPDATE OF {key_column} ON {rows} "
+        f"WHEN OLD.{key_column} IS NOT NEW.{key_column} BEGIN {add('NEW')} {remove('OLD')} END",
+    ]
+    return create, [f"DROP TRIGGER IF EXISTS {quote(f'{name}_{event}')}" for event in ("insert", "delete", "update")]
+
+
+def count_from(db, counted, counter, field: str, key: str = "org") -> str:
+    """The statement that sets every `counter` row from a count of `counted` (after
+    creating the triggers: the rows as they are now)."""
+    quote = db.ops.quote_name
+    key_column = quote(counted._meta.get_field(key).column)
+    return (f"INSERT INTO {quote(counter._meta.db_table)} ({quote(counter._meta.pk.column)}, "
+            f"{quote(counter._meta.get_field(field).column)}) SELECT {key_column}, count(*) "
+            f"FROM {quote(counted._meta.db_table)} GROUP BY {key_column}")
+
+
+def keep_count(app_label: str, counted: str, counter: str, field: str, key: str = "org"):
+    """The migration operation that makes the triggers of `counter_triggers` for the
+    models `app_label.counted` and `app_label.counter`, then sets the counts as they
+    are; reversed, it drops them."""
+    from django.db import migrations
+
+    def models(apps):
+        return apps.get_model(app_label, counted), apps.get_model(app_label, counter), field, key
+
+    def create(apps, schema_editor):
+        db = schema_editor.connection
+        statements, _ = counter_triggers(db, *models(apps))
+        for statement in statements + [count_from(db, *models(apps))]:
+            schema_editor.execute(statement, params=None)
+
+    def drop(apps, schema_editor):
+        for statement in counter_triggers(schema_editor.connection, *models(apps))[1]:
+            schema_editor.execute(statement, params=None)
+
+    return migrations.RunPython(create, drop)

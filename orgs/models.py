@@ -109,6 +109,18 @@ class Membership(TimestampedModel):
         return self.role == self.Role.ADMIN
 
 
+class MemberCount(models.Model):
+    """How many memberships the organization has, for pages that show an exact total
+    without counting 100,000 rows on each request. The database keeps it, in the same
+    transaction as each membership INSERT or DELETE, whatever wrote it (services,
+    set-based statements, fast paths, cascades): triggers made by the migration from
+    config.sql.counter_triggers. No row means 0. Checked against a COUNT after every
+    test (tests/conftest.py)."""
+
+    org = models.OneToOneField(Organization, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    members = models.BigIntegerField(default=0)
+
+
 class Invitation(TimestampedModel):
     class Status(models.TextChoices):
         PENDING = "pending"

@@ -91,6 +91,17 @@ class DirectoryUser(models.Model):
         return self.user_name
 
 
+class DirectoryUserCount(models.Model):
+    """How many directory users the organization has: SCIM's exact `totalResults` of an
+    unfiltered list without a COUNT over the organization's index entries. Kept by the
+    database in the same transaction as each INSERT or DELETE, whatever the path (the
+    set-based and fast paths included): triggers from config.sql.counter_triggers,
+    made by the migration. No row means 0. Checked after every test (tests/conftest.py)."""
+
+    org = models.OneToOneField(Organization, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    users = models.BigIntegerField(default=0)
+
+
 class DirectoryGroup(models.Model):
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
     team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="directory_group")

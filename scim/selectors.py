@@ -7,7 +7,7 @@ from orgs.models import Organization
 from sso.models import DEFAULT_ROLE_ATTRIBUTE
 from sso.selectors import sso_connection_of
 
-from .models import Directory, DirectoryGroup, DirectoryGroupMember, DirectoryUser
+from .models import Directory, DirectoryGroup, DirectoryGroupMember, DirectoryUser, DirectoryUserCount
 
 
 def directory_of(*, org: Organization) -> Directory | None:
@@ -20,6 +20,11 @@ def directory_enabled(*, org: Organization) -> bool:
 
 def directory_users(*, org: Organization) -> QuerySet[DirectoryUser]:
     return DirectoryUser.objects.filter(org=org)
+
+
+def directory_user_count(*, org: Organization) -> int:
+    """The organization's number of directory users, from its DirectoryUserCount (one row)."""
+    return DirectoryUserCount.objects.filter(org=org).values_list("users", flat=True).first() or 0
 
 
 def directory_user_get(*, org: Organization, pk) -> DirectoryUser | None:

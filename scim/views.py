@@ -223,7 +223,7 @@ def not_found_view(request, rest=""):
 # Users ---------------------------------------------------------------------------------
 
 
-def _page(qs, start, count):
+def _page(qs, start, count, total=None):
     """A page in stable id order and the total (RFC 7644 §3.4.2.4), in two queries
     whose cost together is one pass over the organization's (org, id) index entries,
     whatever the depth.
@@ -235,9 +235,22 @@ def _page(qs, start, count):
     its own. The total is then `offset` rows before the page, the page, and a COUNT
     of what follows it only: the OFFSET walked the entries before the page, the COUNT
     walks those after it, none twice. A page that is not full ends the result (Okta's
-    and Entra's lookups) and needs no COUNT at all."""
+    and Entra's lookups) and needs no COUNT at all.
+
+    With the `total` known (an unfiltered list: the organization's counter), there is
+    no COUNT, and a page nearer the end is read from it (`ORDER BY id DESC OFFSET
+    total - stop`): no page walks more than half the entries."""
     offset = start - 1
     rows = []
+    if total is not None:
+        stop = min(offset + count, total)
+        if count and offset < total:
+            if offset > total - stop:
+                ids = qs.order_by("-pk").values("pk")[total - stop:total - offset]
+            else:
+                ids = qs.order_by("pk").values("pk")[offset:stop]
+            rows = list(qs.model._default_manager.filter(pk__in=ids).order_by("pk"))
+        return rows, total
     if count:
         ids = qs.order_by("pk").values("pk")[offset:offset + count]
         rows = list(qs.model._default_manager.filter(pk__in=ids).order_by("pk"))
@@ -259,7 +272,7 @@ def _user_page(request, text, start, count, attributes, excluded):
     else:
         if text:
             qs = qs.filter(user_filter(text))
-        rows, total = _page(qs, start, count)
+        rows, total = _page(qs, start, count, None if text else selectors.directory_user_count(org=org))
     items = [resources.project(resources.render_user(row, base_path=request.scim_base_path), attributes, excluded)
              for row in rows]
     return _json(schemas.list_response(items, total, start))

@@ -47,6 +47,44 @@ def _fast_hashing_and_fresh_cache(settings):
     limits.forget_process_counts()
 
 
+def counts_kept() -> list[str]:
+    """Where a per-organization counter kept by the database (orgs.MemberCount,
+    scim.DirectoryUserCount) differs from a COUNT of its rows: empty when every path
+    that added or removed a member or directory user kept it."""
+    from django.db.models import Count
+
+    from orgs.models import MemberCount
+    from scim.models import DirectoryUser, DirectoryUserCount
+
+    wrong = []
+    for counted, counter, field in ((Membership, MemberCount, "members"), (DirectoryUser, DirectoryUserCount, "users")):
+        actual = dict(counted.objects.values_list("org_id").annotate(n=Count("pk")).values_list("org_id", "n"))
+        kept = {org: n for org, n in counter.objects.values_list("org_id", field) if n}
+        if kept != actual:
+            wrong.append(f"{counter.__name__}: kept {kept}, counted {actual}")
+    return wrong
+
+
+@pytest.fixture(autouse=True)
+def _counters_kept(request):
+    """After every test that used the database: the member and directory-user counters
+    equal a COUNT of the rows, whatever paths the test took (services, set-based SCIM
+    statements, the fast paths, cascades)."""
+    marker = request.node.get_closest_marker("django_db")
+    if not {"db", "transactional_db"} & set(request.fixturenames) and marker is None:
+        yield
+        return
+    transactional = "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    yield
+    from django.db import connection
+
+    if connection.needs_rollback or not connection.is_usable():
+        return  # the test left the transaction broken on purpose; nothing can be read
+    wrong = counts_kept()
+    assert not wrong, "a path forgot a counter: " + "; ".join(wrong)
+
+
 def make_user(email: str, password: str | None = PASSWORD, **fields) -> User:
     """A usable account: its address verified (E14) unless the test passes email_verified_at=None."""
     fields.setdefault("email_verified_at", timezone.now())

@@ -117,3 +117,22 @@ def test_sso_enforcement_adds_no_query(org, admin_user, member):
     enforced = counts(sso_client_for(admin_user, org))
     assert enforced == plain
     assert JSONClient(client_for(member.user)).get(org_url(org, "/members")).status_code == 404  # E1
+
+
+def test_members_pages_from_the_end_equal_those_from_the_start_and_count_nothing(org, admin_client):
+    """The unfiltered list's total is the organization's MemberCount; pages in the second
+    half are read from the end of the index. Every offset gives the ORM's own slice."""
+    from orgs.selectors import member_list
+
+    from .conftest import JSONClient
+
+    _grow(org, 20, 0)
+    api = JSONClient(admin_client)
+    expected = [m.pk for m in member_list(org=org).order_by("user_id")]
+    for offset in range(0, 23):
+        for limit in (1, 6, 21):
+            with CaptureQueriesContext(connection) as ctx:
+                body = api.get(org_url(org, "/members") + f"?offset={offset}&limit={limit}").json()
+            assert body["count"] == 21
+            assert [row["id"] for row in body["results"]] == expected[offset:offset + limit], (offset, limit)
+            assert not [q for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
