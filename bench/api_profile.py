@@ -7,7 +7,7 @@ Gatehouse's own cost) for
   * `GET /api/v1/user` with a session cookie (the caller in 3 organizations), and
   * `GET /api/v1/organizations/<org>/members` with a service token (a page of 50),
 and prints the process CPU time per request and the SQL statements each runs. With
-`--profile`, cProfile's view of the first one, summed by where the time is spent:
+`--profile`, cProfile's view of each, summed by where the time is spent:
 the middleware stack, DRF's dispatch and authentication, the session and account
 reads, the serializers, the database driver. CPU per request is the figure to compare
 across changes on a shared machine; wall time there is mostly waiting for a core.
@@ -112,19 +112,17 @@ def main() -> int:
             call()
         cpu = (time.process_time() - started) / args.requests * 1000
         print(f"  {label:38s} CPU {cpu:5.2f} ms/request, {len(statements)} statements")
-    if args.profile:
-        call = next(iter(workloads.values()))
+    for label, call in workloads.items() if args.profile else ():
         profile = cProfile.Profile()
         profile.enable()
         for _ in range(args.requests):
             call()
         profile.disable()
         totals: dict[str, float] = {}
-        stats = pstats.Stats(profile).stats
-        for (filename, _, _), (_, _, own, _, _) in stats.items():
+        for (filename, _, _), (_, _, own, _, _) in pstats.Stats(profile).stats.items():
             totals[part_of(filename)] = totals.get(part_of(filename), 0) + own
         whole = sum(totals.values())
-        print("  where GET /api/v1/user's time goes (cProfile, own time by module):")
+        print(f"  where {label}'s time goes (cProfile, own time by module):")
         for name, seconds in sorted(totals.items(), key=lambda item: -item[1]):
             print(f"    {name:45s} {seconds / whole * 100:5.1f} %")
     return 0
