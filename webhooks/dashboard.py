@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from config.errors import ServiceError
 from orgs import events
 from orgs.access import org_view
+from sso.dashboard import refusal_status
 
 from . import selectors, services
 from .delivery import SIGNATURE_HEADER
@@ -51,10 +52,6 @@ def _render_endpoint(request, endpoint, *, form=None, secret=None, status=200):
     }, status=status)
 
 
-def _refused(exc: ServiceError) -> int:
-    return 400 if exc.status == 404 else exc.status
-
-
 @org_view(admin=True)
 @require_GET
 def webhooks_page(request):
@@ -71,7 +68,7 @@ def webhook_add(request):
         endpoint, secret = services.webhook_create(org=request.org, actor=request.user, **form.arguments())
     except ServiceError as exc:
         form.add_error("url" if exc.code == "invalid_url" else None, exc.message)
-        return _render_list(request, form=form, status=_refused(exc))
+        return _render_list(request, form=form, status=refusal_status(exc))
     return _render_list(request, secret=secret, created=endpoint)
 
 
@@ -92,7 +89,7 @@ def webhook_edit(request, endpoint_id: int):
         services.webhook_update(org=request.org, actor=request.user, endpoint_id=endpoint.pk, **form.arguments())
     except ServiceError as exc:
         form.add_error("url" if exc.code == "invalid_url" else None, exc.message)
-        return _render_endpoint(request, endpoint, form=form, status=_refused(exc))
+        return _render_endpoint(request, endpoint, form=form, status=refusal_status(exc))
     messages.success(request, "Webhook endpoint saved.")
     return redirect("webhooks_dashboard:webhook", org_slug=request.org.slug, endpoint_id=endpoint.pk)
 
